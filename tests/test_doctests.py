@@ -1,0 +1,18 @@
+"""Run the `>>>` examples of every ufm module (float64 is on via conftest)."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import ufm
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(ufm.__path__, "ufm.") if m.name != "ufm.__main__")
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{result.failed} doctest(s) failed in {name}"

@@ -1,0 +1,31 @@
+"""ufm: label smoothing, machine-checked.
+
+Two papers turned into checked mathematics: the unconstrained feature model
+of "Cross Entropy versus Label Smoothing: A Neural Collapse Perspective"
+(closed forms derived in SymPy, measured in JAX), and the SGD-with-label-
+smoothing bounds of "Towards Understanding Label Smoothing".
+
+float64 is required: call ``jax.config.update("jax_enable_x64", True)`` once
+at the start of a program. ``python -m ufm.verify`` does so itself.
+"""
+
+__version__ = "0.1.0"
+
+from ._check import CheckResult as CheckResult
+from ._context import VerifyContext as VerifyContext
+from ._derivation import Derivation as Derivation
+from ._metrics import nc1 as nc1, nc2 as nc2, nc3 as nc3
+from ._objective import (
+    UFMParams as UFMParams,
+    init_params as init_params,
+    loss_term as loss_term,
+    objective as objective,
+    regularizer as regularizer,
+    soft_labels as soft_labels,
+)
+from ._problem import UFMProblem as UFMProblem
+from ._solve import Solution as Solution, solve as solve
+from ._symbolic_minimizer import (
+    closed_form as closed_form,
+    minimizer_derivation as minimizer_derivation,
+)

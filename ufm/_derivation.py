@@ -1,0 +1,191 @@
+"""A derivation: a list of steps, each algebraic identity confirmed by SymPy.
+
+`Derivation` is the common currency of the symbolic side. A step is one of
+
+* a *definition* (nothing to check),
+* an *identity* ``lhs == rhs``, confirmed by `sympy.simplify` (falling back to
+  other canonical forms); an identity SymPy cannot confirm is kept and
+  flagged ``verified=False`` (never skipped), with a numeric spot check
+  recorded so a reader can see whether it is a SymPy weakness or an error,
+* a *cited* fact that is not algebra (e.g. a matrix inequality from the
+  literature), stated with its reference and flagged as such.
+
+`Derivation.to_markdown()` renders the proof documents in ``proofs/``.
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x", positive=True)
+>>> d = Derivation("demo", source="none")
+>>> d.identity("square", (x + 1) ** 2, x**2 + 2 * x + 1)
+True
+>>> d.all_verified
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pathlib
+import pickle
+import random
+
+import sympy as sp
+
+
+_POSITIVE = sp.Symbol("(>0)")  # marks a positivity step's rhs
+
+
+@dataclasses.dataclass
+class Step:
+    kind: str  # "definition" | "identity" | "cited" | "note"
+    title: str
+    text: str = ""
+    lhs: sp.Basic | None = None
+    rhs: sp.Basic | None = None
+    verified: bool | None = None  # None: nothing to verify
+    method: str = ""
+
+
+def _numeric_spot_check(expr: sp.Expr, trials: int = 5) -> float | None:
+    """Largest |expr| at random positive points; None if it cannot evaluate."""
+    free = sorted(expr.free_symbols, key=lambda s: s.name)
+    rng = random.Random(0)
+    worst = 0.0
+    for _ in range(trials):
+        subs = {s: sp.Rational(rng.randint(1, 97), rng.randint(100, 997)) for s in free}
+        try:
+            v = complex(sp.N(expr.subs(subs), 30))
+        except (TypeError, ValueError):
+            return None
+        worst = max(worst, abs(v))
+    return worst
+
+
+def is_zero(expr: sp.Expr) -> tuple[bool, str]:
+    """Try several canonical forms; return (confirmed, method)."""
+    expr = sp.sympify(expr)
+    if expr == 0:
+        return True, "structural"
+    for name, fn in (
+        ("simplify", sp.simplify),
+        ("expand_log+simplify", lambda e: sp.simplify(sp.expand_log(e, force=True))),
+        ("together+cancel", lambda e: sp.cancel(sp.together(e))),
+        ("exp rewrite", lambda e: sp.simplify(e.rewrite(sp.exp))),
+    ):
+        try:
+            if fn(expr) == 0:
+                return True, name
+        except Exception:  # SymPy may raise on exotic forms; try the next one
+            continue
+    return False, "not confirmed by SymPy"
+
+
+@dataclasses.dataclass
+class Derivation:
+    title: str
+    source: str
+    steps: list[Step] = dataclasses.field(default_factory=list)
+    results: dict[str, sp.Expr] = dataclasses.field(default_factory=dict)
+    symbols: dict[str, sp.Symbol] = dataclasses.field(default_factory=dict)
+
+    def define(self, title: str, lhs, rhs, text: str = "") -> sp.Expr:
+        self.steps.append(Step("definition", title, text, sp.sympify(lhs), sp.sympify(rhs)))
+        return rhs
+
+    def identity(self, title: str, lhs, rhs, text: str = "") -> bool:
+        ok, method = is_zero(sp.sympify(lhs) - sp.sympify(rhs))
+        if not ok:
+            spot = _numeric_spot_check(sp.sympify(lhs) - sp.sympify(rhs))
+            method += f"; numeric spot check max|lhs-rhs| = {spot!r}"
+        self.steps.append(Step("identity", title, text, sp.sympify(lhs), sp.sympify(rhs), ok, method))
+        return ok
+
+    def positive(self, title: str, expr, text: str = "") -> bool:
+        """Record that `expr` > 0 under the symbols' assumptions."""
+        e = sp.simplify(sp.sympify(expr))
+        ok = bool(e.is_positive)
+        method = "sympy assumptions: is_positive" if ok else "positivity not confirmed by SymPy"
+        self.steps.append(Step("identity", title, text, e, _POSITIVE, ok, method))
+        return ok
+
+    def cited(self, title: str, text: str) -> None:
+        self.steps.append(Step("cited", title, text, verified=None, method="cited, not algebra"))
+
+    def note(self, title: str, text: str) -> None:
+        self.steps.append(Step("note", title, text))
+
+    @property
+    def all_verified(self) -> bool:
+        return all(s.verified is not False for s in self.steps)
+
+    @property
+    def unverified(self) -> list[Step]:
+        return [s for s in self.steps if s.verified is False]
+
+    def to_markdown(self) -> str:
+        out = [f"# {self.title}", "", f"Source: {self.source}", ""]
+        out.append(
+            "Every *identity* below was confirmed by SymPy when this file was "
+            "generated; a step SymPy could not confirm is marked **UNVERIFIED**. "
+            "*Cited* steps are facts from the literature, not algebra."
+        )
+        out.append("")
+        for i, s in enumerate(self.steps, 1):
+            tag = {
+                "definition": "definition",
+                "identity": "identity, verified by SymPy" if s.verified else "identity, **UNVERIFIED**",
+                "cited": "cited",
+                "note": "note",
+            }[s.kind]
+            out.append(f"## Step {i}. {s.title} ({tag})")
+            out.append("")
+            if s.text:
+                out += [s.text, ""]
+            if s.lhs is not None:
+                rel = "> 0" if s.rhs == _POSITIVE else f"= {sp.latex(s.rhs)}"
+                out += ["$$", f"{sp.latex(s.lhs)} {rel}", "$$", ""]
+            if s.kind == "identity":
+                out += [f"Check: `{s.method}`.", ""]
+        out += ["## Results", ""]
+        for name, expr in self.results.items():
+            out += [f"- `{name}`: $${sp.latex(expr)}$$"]
+        out.append("")
+        return "\n".join(out)
+
+
+def _cache_dir() -> pathlib.Path:
+    base = os.environ.get("UFM_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "ufm"
+    )
+    return pathlib.Path(base)
+
+
+def cached(builder, source_file: str, name: str):
+    """Run `builder()` once and pickle its result, keyed by the source's hash.
+
+    The key is the SHA-256 of the module that builds the derivation and of
+    this module, plus SymPy's version: editing the derivation invalidates the
+    cache. A failing cache (read-only disk, corrupt file) silently falls back
+    to recomputing, because it only ever saves time.
+    """
+    h = hashlib.sha256()
+    for f in (source_file, __file__):
+        h.update(pathlib.Path(f).read_bytes())
+    h.update(sp.__version__.encode())
+    path = _cache_dir() / f"{name}-{h.hexdigest()[:16]}.pkl"
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:
+        pass
+    result = builder()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            pickle.dump(result, fh)
+        os.replace(tmp, path)
+    except Exception:
+        pass
+    return result

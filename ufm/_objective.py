@@ -1,0 +1,90 @@
+"""The UFM objective in JAX (paper-notes A1; NC paper eq. 9-10).
+
+    F(W, H, b) = (1/N) sum_{k,i} CE(W h_{k,i} + b, y_k^(alpha))
+                 + lam_W/2 ||W||_F^2 + lam_H/2 ||H||_F^2 + lam_b/2 ||b||^2
+
+with y_k^(alpha) = (1 - alpha) e_k + alpha/K 1. The columns of H are ordered
+class-major: column k*n + i is h_{k,i}. Cross-entropy is computed through
+`jax.nn.log_softmax`, which is stable for any logit scale.
+
+Functions take the hyper-parameters as explicit arguments (not a problem
+object) so they can be traced and jitted once per shape.
+
+>>> import jax
+>>> import jax.numpy as jnp
+>>> params = UFMParams(jnp.zeros((3, 2)), jnp.zeros((2, 6)), jnp.zeros(3))
+>>> round(float(objective(params, 0.1, 1e-3, 1e-3, 0.0)), 12)  # all logits 0: log 3
+1.098612288668
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from ._problem import UFMProblem
+
+
+class UFMParams(NamedTuple):
+    """The UFM variables: W (K x d), H (d x N, class-major), b (K,)."""
+
+    W: jax.Array
+    H: jax.Array
+    b: jax.Array
+
+
+def labels(K: int, n: int) -> jax.Array:
+    """Class index of each column of H (class-major ordering)."""
+    return jnp.repeat(jnp.arange(K), n)
+
+
+def soft_labels(K: int, n: int, alpha) -> jax.Array:
+    """Targets y^(alpha) as a (K, N) matrix, one column per sample."""
+    onehot = jax.nn.one_hot(labels(K, n), K, dtype=jnp.result_type(float)).T
+    return (1.0 - alpha) * onehot + alpha / K
+
+
+def logits(params: UFMParams) -> jax.Array:
+    """Z = W H + b 1^T, a (K, N) matrix."""
+    return params.W @ params.H + params.b[:, None]
+
+
+def loss_term(params: UFMParams, alpha) -> jax.Array:
+    """(1/N) sum_{k,i} CE(W h_{k,i} + b, y_k^(alpha)), the data term alone."""
+    K, N = params.W.shape[0], params.H.shape[1]
+    Y = soft_labels(K, N // K, alpha)
+    logp = jax.nn.log_softmax(logits(params), axis=0)
+    return -jnp.sum(Y * logp) / N
+
+
+def regularizer(params: UFMParams, lam_W, lam_H, lam_b) -> jax.Array:
+    """lam_W/2 ||W||^2 + lam_H/2 ||H||^2 + lam_b/2 ||b||^2."""
+    return 0.5 * (
+        lam_W * jnp.sum(params.W**2)
+        + lam_H * jnp.sum(params.H**2)
+        + lam_b * jnp.sum(params.b**2)
+    )
+
+
+def objective(params: UFMParams, alpha, lam_W, lam_H, lam_b) -> jax.Array:
+    """The full regularized UFM objective F(W, H, b) of eq. (9)-(10)."""
+    return loss_term(params, alpha) + regularizer(params, lam_W, lam_H, lam_b)
+
+
+def problem_objective(problem: UFMProblem):
+    """`params -> F(params)` with the problem's hyper-parameters bound."""
+    a, lw, lh, lb = problem.alpha, problem.lam_W, problem.lam_H, problem.lam_b
+    return lambda params: objective(params, a, lw, lh, lb)
+
+
+def init_params(key: jax.Array, problem: UFMProblem, scale: float = 0.1) -> UFMParams:
+    """A random normal start with standard deviation `scale` (benchmarks.md B1)."""
+    kW, kH, kb = jax.random.split(key, 3)
+    dtype = jnp.result_type(float)
+    return UFMParams(
+        scale * jax.random.normal(kW, (problem.K, problem.d), dtype),
+        scale * jax.random.normal(kH, (problem.d, problem.N), dtype),
+        scale * jax.random.normal(kb, (problem.K,), dtype),
+    )

@@ -1,0 +1,206 @@
+"""Theorem 4.1 derived in SymPy: the closed-form global minimizer of the UFM.
+
+NC paper, Theorem 4.1 and eq. (13)-(14) (paper-notes A2, A3). Nothing here is
+transcribed: the logit gap rho comes out of `sympy.solve` applied to the
+first-order condition of the scalar problem that the objective reduces to,
+and the regime threshold comes from the sign of that derivative at 0.
+
+The reduction, step by step (each step recorded in the `Derivation`):
+
+1. For fixed logits Z = W H, min lam_W/2 ||W||^2 + lam_H/2 ||H||^2 over the
+   factorizations of Z equals sqrt(lam_W lam_H) ||Z||_* (cited, plus the AM-GM
+   balancing solved by SymPy).
+2. Cross-entropy is convex in the logits and the problem is symmetric under
+   class permutations, so an optimal logit matrix is Z = rho P (x) 1_n^T with
+   P = I - J/K (cited symmetrisation argument, Zhu et al. 2021). Its nuclear
+   norm follows from P^2 = P and tr P = K - 1 (SymPy, in the I/J algebra).
+3. The objective becomes f(rho) = CE_alpha(rho) + c (K - 1) rho with
+   c = sqrt(n lam_W lam_H); SymPy differentiates, proves convexity, finds the
+   threshold from f'(0), and solves f'(rho) = 0.
+
+>>> import sympy as sp
+>>> m = minimizer_derivation()
+>>> s = m.symbols
+>>> rho = m.results["rho_interior"]   # the stationary point, alpha + K c < 1
+>>> sp.simplify(m.results["dfdrho"].subs(s["rho"], rho))
+0
+>>> cf = closed_form(UFMProblem(K=4, d=3, n=2, alpha=0.1, lam_W=1e-3, lam_H=1e-3))
+>>> round(cf["rho"], 10)
+3.5512942902
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import sympy as sp
+
+from ._derivation import Derivation, cached
+from ._ij_algebra import IJ
+from ._problem import UFMProblem
+
+SOURCE = "NC paper (Cross Entropy versus Label Smoothing), Theorem 4.1, eq. (9)-(14)"
+
+
+def _derive() -> Derivation:
+    K = sp.Symbol("K", positive=True, integer=True)
+    n = sp.Symbol("n", positive=True, integer=True)
+    alpha = sp.Symbol("alpha", nonnegative=True)
+    lW = sp.Symbol("lambda_W", positive=True)
+    lH = sp.Symbol("lambda_H", positive=True)
+    rho = sp.Symbol("rho", nonnegative=True)
+    x, s = sp.symbols("x s", positive=True)
+    u = sp.Symbol("u", positive=True)  # u = exp(rho)
+    c = sp.sqrt(n * lW * lH)
+
+    D = Derivation("Theorem 4.1: the global minimizer of the UFM", SOURCE)
+    D.symbols.update(K=K, n=n, alpha=alpha, lambda_W=lW, lambda_H=lH, rho=rho)
+
+    # --- Step 1: regularizer of a factorization, given the logits. --------
+    D.cited(
+        "Nuclear norm as a factorization penalty",
+        r"For every factorization $Z = WH$, $\|Z\|_* \le \|W\|_F \|H\|_F$, with "
+        r"equality for a balanced SVD factorization (Srebro et al. 2005; used by "
+        r"Zhu et al. 2021, Lemma A.3). Hence, at $\|W\|_F^2 = x$, "
+        r"$\|H\|_F^2 = s^2/x$ with $s = \|Z\|_*$, the penalty is minimised over $x$.",
+    )
+    g = lW / 2 * x + lH / 2 * s**2 / x
+    (x_star,) = sp.solve(sp.diff(g, x), x)
+    D.define("balanced Frobenius norm of W", sp.Symbol("x^*"), x_star,
+             r"SymPy solves $\partial_x(\lambda_W x/2 + \lambda_H s^2/(2x)) = 0$.")
+    D.positive("second-order condition: g''(x*) > 0", sp.diff(g, x, 2).subs(x, x_star))
+    D.identity("penalty at the balanced factorization", g.subs(x, x_star), sp.sqrt(lW * lH) * s,
+               r"So $\min_{WH=Z} \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 "
+               r"= \sqrt{\lambda_W\lambda_H}\,\|Z\|_*$.")
+
+    # --- Step 2: symmetric logits and their nuclear norm. ------------------
+    D.cited(
+        "Symmetric optimal logits",
+        r"CE is convex in the logits and the objective is invariant under "
+        r"permuting classes (with their samples) and under permuting samples "
+        r"within a class. Averaging an optimal $Z$ over this group keeps the "
+        r"nuclear norm from increasing and the loss from increasing (Jensen), so "
+        r"an optimal $Z$ has the form $Z = \rho\,P \otimes 1_n^\top$ (+ a shift "
+        r"along $1_K$, which softmax ignores and the bias penalty sets to 0), "
+        r"with $P = I_K - J_K/K$ (Zhu et al. 2021, proof of Thm 3.1).",
+    )
+    P = IJ(sp.Integer(1), -1 / K, K)
+    D.identity("P is a projector: P^2 = P (coefficient on I)", (P * P).a, P.a)
+    D.identity("P is a projector: P^2 = P (coefficient on J)", (P * P).b, P.b)
+    D.identity("rank of P = tr P", P.trace(), K - 1)
+    # Z Z^T = n rho^2 P P^T = n rho^2 P: K-1 singular values sqrt(n) rho.
+    nuc = (K - 1) * sp.sqrt(n) * rho
+    D.define("nuclear norm of Z (Z Z^T = n rho^2 P)", sp.Symbol(r"\|Z\|_*"), nuc)
+
+    # --- Step 3: the scalar problem. ---------------------------------------
+    # Logits (rho, 0, ..., 0) up to shift; soft label (1 - alpha + alpha/K, alpha/K, ...).
+    p_t_u = u / (u + K - 1)
+    p_nt_u = 1 / (u + K - 1)
+    y_t = 1 - alpha + alpha / K
+    y_nt = alpha / K
+    D.identity("soft labels sum to one", y_t + (K - 1) * y_nt, 1)
+    D.identity("probabilities sum to one", p_t_u + (K - 1) * p_nt_u, 1)
+    p_t = p_t_u.subs(u, sp.exp(rho))
+    p_nt = p_nt_u.subs(u, sp.exp(rho))
+    ce = -y_t * sp.log(p_t) - (K - 1) * y_nt * sp.log(p_nt)
+    f = ce + sp.sqrt(lW * lH) * nuc
+    D.define("reduced objective f(rho) (per-sample CE + penalty)", sp.Function("f")(rho), f)
+    df = sp.diff(f, rho)
+    D.identity("f'(rho) = p_t - y_t + c (K - 1)", df, p_t - y_t + c * (K - 1))
+    d2f = sp.diff(f, rho, 2)
+    D.identity("f''(rho) = p_t (1 - p_t) > 0: f is strictly convex", d2f, p_t * (1 - p_t))
+    df0 = sp.simplify(df.subs(rho, 0))
+    D.identity("f'(0): its sign decides the regime", df0, (K - 1) * (alpha + K * c - 1) / K,
+               r"$f'(0) \ge 0 \iff \alpha + K c \ge 1$: then, by convexity, $\rho^* = 0$ "
+               r"(the collapsed regime, $W = H = 0$).")
+    threshold = alpha + K * c
+
+    # Solve f'(rho) = 0 in u = e^rho, where it is rational.
+    df_u = sp.together(df.subs(sp.exp(rho), u))
+    u_sols = [r for r in sp.solve(sp.numer(df_u), u) if r != 0]
+    if len(u_sols) != 1:  # pragma: no cover - a SymPy regression would land here
+        raise RuntimeError(f"expected one stationary point, SymPy found {u_sols}")
+    rho_star = sp.log(sp.simplify(u_sols[0]))
+    D.define("solution of f'(rho) = 0 (SymPy solve in u = e^rho)", rho, rho_star)
+    D.identity("rho* in the form of paper-notes A2", rho_star, sp.log(K / (alpha + K * c) - (K - 1)))
+    D.identity("f'(rho*) = 0", df.subs(rho, rho_star), 0)
+    p_t_star = sp.simplify(p_t.subs(rho, rho_star))
+    p_nt_star = sp.simplify(p_nt.subs(rho, rho_star))
+    D.identity("p_nt at the optimum (eq. 14)", p_nt_star, alpha / K + c)
+    D.identity("p_t at the optimum (eq. 13)", p_t_star, 1 - (K - 1) * (alpha / K + c))
+
+    # --- Step 4: norms, bias, objective value. -------------------------------
+    nuc_star = nuc.subs(rho, rho_star)
+    WF2 = x_star.subs(s, nuc_star)  # ||W||_F^2 at the balanced factorization
+    HF2 = (nuc_star**2 / x_star).subs(s, nuc_star)
+    w2 = sp.simplify(WF2 / K)
+    h2 = sp.simplify(HF2 / (n * K))
+    D.identity("||w_k||^2 = ||W||_F^2 / K", w2,
+               (K - 1) / K * rho_star * sp.sqrt(n * lH / lW))
+    D.identity("||h_{k,i}||^2 = ||H||_F^2 / N", h2,
+               (K - 1) / K * rho_star * sp.sqrt(lW / (n * lH)))
+    D.identity("h = sqrt(lam_W/(n lam_H)) w: ratio of squared norms", h2 / w2, lW / (n * lH))
+    D.identity(
+        "bias gradient vanishes at the symmetric point",
+        (p_t + (K - 1) * p_nt) / K - (y_t + (K - 1) * y_nt) / K,
+        0,
+        r"The gradient of the data term in $b_j$ is the sample mean of "
+        r"$p_j - y_j$; each class contributes once as target and $K-1$ times as "
+        r"non-target, so it vanishes. With $\lambda_b > 0$ the $b$-block is "
+        r"strictly convex, so $b^* = 0$; with $\lambda_b = 0$, $b^*$ is any "
+        r"multiple of $1_K$ (softmax shift invariance).",
+    )
+    f_star = sp.simplify(f.subs(rho, rho_star))
+
+    regime = sp.StrictLessThan(threshold, 1)
+    pw = lambda e, e0: sp.Piecewise((e, regime), (e0, True))  # noqa: E731
+    D.results.update(
+        threshold=threshold,
+        rho_interior=rho_star,
+        rho=pw(rho_star, sp.Integer(0)),
+        p_target=pw(p_t_star, 1 / K),
+        p_nontarget=pw(p_nt_star, 1 / K),
+        w_norm_sq=pw(w2, sp.Integer(0)),
+        h_norm_sq=pw(h2, sp.Integer(0)),
+        objective=pw(f_star, sp.log(K)),
+        f=f,
+        dfdrho=df,
+        d2fdrho2=d2f,
+    )
+    return D
+
+
+@functools.lru_cache(maxsize=1)
+def minimizer_derivation() -> Derivation:
+    """The Theorem 4.1 derivation (cached on disk after the first run)."""
+    return cached(_derive, __file__, "minimizer")
+
+
+_NAMES = ("rho", "p_target", "p_nontarget", "w_norm_sq", "h_norm_sq", "objective", "threshold")
+
+
+@functools.lru_cache(maxsize=1)
+def _numeric_functions():
+    D = minimizer_derivation()
+    s = D.symbols
+    args = [s["K"], s["n"], s["alpha"], s["lambda_W"], s["lambda_H"]]
+    return {k: sp.lambdify(args, D.results[k], modules="mpmath") for k in _NAMES}
+
+
+def closed_form(problem: UFMProblem) -> dict[str, float]:
+    """Evaluate the derived expressions at `problem` (mpmath, then float).
+
+    Returns rho, p_target, p_nontarget, w_norm_sq, h_norm_sq, objective,
+    threshold, and bias_norm (0: b* = 0 for lam_b > 0; for lam_b = 0 the
+    bias is only determined up to a multiple of 1, and 0 refers to its
+    centred part).
+    """
+    fns = _numeric_functions()
+    args = (problem.K, problem.n, problem.alpha, problem.lam_W, problem.lam_H)
+    out = {k: float(fn(*args)) for k, fn in fns.items()}
+    out["bias_norm"] = 0.0
+    for k, v in out.items():
+        if not math.isfinite(v):  # pragma: no cover - would be a derivation bug
+            raise ArithmeticError(f"closed form {k} is not finite at {problem}")
+    return out
