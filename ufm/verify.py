@@ -33,6 +33,10 @@ from ._problem import UFMProblem  # noqa: E402
 # name -> module implementing `run(ctx) -> list[CheckResult]` and DESCRIPTION.
 GROUPS: dict[str, str] = {
     "minimizer": "ufm._checks_minimizer",
+    "hessian": "ufm._checks_hessian",
+    "lsr": "ufm._checks_lsr",
+    "dynamics": "ufm._checks_dynamics",
+    "calibration": "ufm._checks_calibration",
 }
 
 DEFAULTS = dict(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3, seed=0)

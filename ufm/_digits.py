@@ -1,0 +1,139 @@
+"""A small MLP on scikit-learn's bundled digits, trained with CE and with LS.
+
+The real-data side of the NC paper's calibration claims (Section 3.3,
+Appendix B.5; paper-notes A6). scikit-learn ships the 8x8 digits data set
+inside the package (`sklearn.datasets.load_digits`, 1,797 images, 10
+classes), so nothing is downloaded.
+
+Per seed, the data are split at random into train / validation (held out,
+for temperature scaling and for choosing alpha) / test. The network is
+64 -> `hidden` -> `width` (penultimate features h, ReLU) -> 10 logits
+W h + b, trained full-batch with Adam on the label-smoothing loss of
+eq. (9) (soft labels (1 - alpha) e_y + alpha/K, `ufm._objective.soft_labels`'s
+definition) plus weight decay on all weights. All (alpha, seed) runs are one
+`jax.vmap`-ed, jitted program.
+
+>>> import jax
+>>> jax.config.update("jax_enable_x64", True)
+>>> out = train_digits(alphas=[0.0, 0.1], seeds=[0], steps=20)
+>>> out["test_logits"].shape                 # (alphas, seeds, test samples, classes)
+(2, 1, 447, 10)
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ._precision import require_x64
+
+K_DIGITS = 10
+SPLIT = (1000, 350)  # train, validation; the rest (447) is the test set
+
+
+def load_splits(seed: int):
+    """Digits scaled to [0, 1], split at random by `seed` into train / val / test."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    perm = np.random.default_rng(seed).permutation(len(y))
+    X, y = X[perm] / 16.0, y[perm]
+    a, b = SPLIT[0], SPLIT[0] + SPLIT[1]
+    return (X[:a], y[:a]), (X[a:b], y[a:b]), (X[b:], y[b:])
+
+
+def _init(key, sizes):
+    params = []
+    for k, (m, n) in zip(jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
+        params.append((jax.random.normal(k, (m, n)) * jnp.sqrt(2.0 / m), jnp.zeros(n)))  # He init
+    return params
+
+
+def features(params, X):
+    """Penultimate features (after the last ReLU), one row per sample."""
+    h = X
+    for Wl, bl in params[:-1]:
+        h = jax.nn.relu(h @ Wl + bl)
+    return h
+
+
+def forward(params, X):
+    """Logits, one row per sample."""
+    Wl, bl = params[-1]
+    return features(params, X) @ Wl + bl
+
+
+def _ls_loss(params, X, y, alpha, wd):
+    Y = (1.0 - alpha) * jax.nn.one_hot(y, K_DIGITS) + alpha / K_DIGITS
+    ce = -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(forward(params, X), axis=1), axis=1))
+    return ce + 0.5 * wd * sum(jnp.sum(Wl**2) for Wl, _ in params)
+
+
+def train_digits(alphas: Sequence[float], seeds: Sequence[int], *, hidden: int = 64, width: int = 32,
+                 steps: int = 600, lr: float = 3e-3, wd: float = 5e-4) -> dict:
+    """Train one MLP per (alpha, seed); return logits and features of every split.
+
+    The seed fixes both the data split and the initialization; every alpha
+    uses the same ones (paired comparison). Returned arrays have leading axes
+    (alpha, seed): ``{train,val,test}_logits``, ``train_features``, and the
+    labels ``{train,val,test}_labels`` with leading axis (seed), and the last
+    layer ``classifier`` (K x width, rows w_k) and ``bias``.
+    """
+    require_x64()
+    alphas = [float(a) for a in alphas]
+    seeds = [int(s) for s in seeds]
+    if not alphas or not seeds:
+        raise ValueError(f"alphas={alphas!r} and seeds={seeds!r} must both be non-empty")
+    for a in alphas:
+        if not 0.0 <= a < 1.0:
+            raise ValueError(f"alpha={a:g} is out of range; allowed range: [0, 1)")
+    if any(s < 0 for s in seeds):
+        raise ValueError(f"seeds={seeds!r}; allowed: integers >= 0")
+    for name, v in (("hidden", hidden), ("width", width), ("steps", steps)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name}={v!r} is out of range; allowed: integers >= 1")
+    for name, v in (("lr", lr), ("wd", wd)):
+        if not np.isfinite(v) or v < 0 or (name == "lr" and v == 0):
+            raise ValueError(f"{name}={v!r} is out of range; allowed: {'> 0' if name == 'lr' else '>= 0'}, finite")
+    splits = [load_splits(s) for s in seeds]
+    stack = lambda i, j: jnp.asarray(np.stack([sp[i][j] for sp in splits]))  # noqa: E731
+    Xtr, ytr, Xva, yva, Xte, yte = (stack(i, j) for i in range(3) for j in range(2))
+    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+    sizes = (Xtr.shape[-1], hidden, width, K_DIGITS)
+    out = _train(keys, Xtr, ytr, Xva, Xte, jnp.asarray(alphas), sizes, steps, lr, wd)
+    out = {k: np.asarray(v) for k, v in out.items()}
+    out.update(train_labels=np.asarray(ytr), val_labels=np.asarray(yva), test_labels=np.asarray(yte),
+               alphas=np.asarray(alphas), seeds=np.asarray(seeds),
+               config=dict(hidden=hidden, width=width, steps=steps, lr=lr, wd=wd, split=SPLIT,
+                           optimizer="full-batch Adam"))
+    return out
+
+
+def _train_one(key, Xtr, ytr, Xva, Xte, alpha, sizes, steps, lr, wd):
+    params = _init(key, sizes)
+    opt = optax.adam(lr)
+    state = opt.init(params)
+
+    def step(carry, _):
+        params, state = carry
+        g = jax.grad(_ls_loss)(params, Xtr, ytr, alpha, wd)
+        upd, state = opt.update(g, state, params)
+        return (optax.apply_updates(params, upd), state), None
+
+    (params, _), _ = jax.lax.scan(step, (params, state), None, length=steps)
+    return {"train_logits": forward(params, Xtr), "val_logits": forward(params, Xva),
+            "test_logits": forward(params, Xte), "train_features": features(params, Xtr),
+            "classifier": params[-1][0].T, "bias": params[-1][1]}
+
+
+def _train_impl(keys, Xtr, ytr, Xva, Xte, alphas, sizes, steps, lr, wd):
+    one = lambda k, a, b, c, d, al: _train_one(k, a, b, c, d, al, sizes, steps, lr, wd)  # noqa: E731
+    over_seeds = jax.vmap(one, in_axes=(0, 0, 0, 0, 0, None))
+    return jax.vmap(over_seeds, in_axes=(None, None, None, None, None, 0))(keys, Xtr, ytr, Xva, Xte, alphas)
+
+
+_train = jax.jit(_train_impl, static_argnames=("sizes", "steps"))
