@@ -33,8 +33,6 @@ from ._problem import UFMProblem  # noqa: E402
 # name -> module implementing `run(ctx) -> list[CheckResult]` and DESCRIPTION.
 GROUPS: dict[str, str] = {
     "minimizer": "ufm._checks_minimizer",
-    "hessian": "ufm._checks_hessian",
-    "lsr": "ufm._checks_lsr",
     "dynamics": "ufm._checks_dynamics",
     "calibration": "ufm._checks_calibration",
 }
