@@ -9,6 +9,25 @@ rules stop it short of 1e-9; see benchmarks.md). The zoom line search accepts
 progress when the objective's decrease falls below float64 resolution near
 the optimum, i.e. down to relative gradient norms of 1e-10 and below.
 
+The solve runs in the scaled variables W~ = sqrt(lam_W) W, H~ = sqrt(lam_H) H
+(b~ = sqrt(lam_b) b when lam_b > 0), a fixed diagonal change of variables.
+It leaves the objective and its minimizers unchanged but balances the two
+factors: the optimal ||w||^2 / ||h||^2 is n lam_H / lam_W, and in the raw
+variables L-BFGS stalls on that scale mismatch (lam_W = 0.1, lam_H = 1e-5 stalls at rel. gradient
+1e-6). The gradient in the *original* variables is what the stopping test
+and the reported norms use.
+
+Near the float64 floor the line search loses its footing: at a gradient of
+1e-10 the decrease per step, ~||g||^2 / L, is far below the resolution
+eps |F| of the objective, and with small lambda (curvature ~ lambda, so the
+condition number is ~1/lambda) L-BFGS can stall short of 1e-10. When it
+stalls, a damped Newton-CG polish takes over: steps p solving
+(Hess F + ||g|| I) p = -g by conjugate gradients (`jax.scipy.sparse.linalg.cg`
+on exact Hessian-vector products), accepted while they reduce ||g||. It needs
+no objective values, converges quadratically (the damping ||g|| vanishes at
+the solution) and copes with the singular Hessian (the rotation symmetry
+W -> W Q, H -> Q^T H leaves a null space; the damping keeps CG well posed).
+
 The stopping criterion is the one the issue states: ||grad F(x_k)|| <=
 rtol * ||grad F(x_0)||. A solve that stops for any other reason (iteration
 cap, stall, non-finite value) is reported with ``converged=False``.
@@ -68,18 +87,32 @@ class Solution:
         }
 
 
-# A stall: no new best gradient norm for this many iterations. L-BFGS on this
-# objective improves the best gradient norm every few iterations while it
-# still can, so 100 is a generous patience.
-_STALL_PATIENCE = 100
+# A stall: for this many iterations neither the objective reached a new
+# lowest value nor the gradient norm a new smallest value. Away from the
+# float64 floor L-BFGS lowers the objective at every accepted step, so this
+# only fires once the line search can no longer make progress.
+_STALL_PATIENCE = 200
+
+
+def _scales(lam_W, lam_H, lam_b) -> UFMParams:
+    one = jnp.ones_like(lam_b)
+    return UFMParams(jnp.sqrt(lam_W), jnp.sqrt(lam_H), jnp.where(lam_b > 0, jnp.sqrt(lam_b), one))
 
 
 @jax.jit
 def _lbfgs(params0, hyper, rtol, max_iter):
     alpha, lam_W, lam_H, lam_b = hyper
+    scale = _scales(lam_W, lam_H, lam_b)
 
-    def fun(p):
-        return objective(p, alpha, lam_W, lam_H, lam_b)
+    def to_original(q):
+        return UFMParams(*(x / s for x, s in zip(q, scale)))
+
+    def fun(q):
+        return objective(to_original(q), alpha, lam_W, lam_H, lam_b)
+
+    def original_grad_norm(gq):
+        # dF/dW = sqrt(lam_W) dF/dW~ (chain rule through W = W~ / sqrt(lam_W))
+        return otu.tree_norm(UFMParams(*(g * s for g, s in zip(gq, scale))))
 
     opt = optax.lbfgs(
         memory_size=20,
@@ -88,21 +121,23 @@ def _lbfgs(params0, hyper, rtol, max_iter):
         ),
     )
     value_and_grad = optax.value_and_grad_from_state(fun)
-    g0 = otu.tree_norm(jax.grad(fun)(params0))
+    q0 = UFMParams(*(x * s for x, s in zip(params0, scale)))
+    g0 = original_grad_norm(jax.grad(fun)(q0))
     target = rtol * g0
 
     def cond(carry):
-        _, _, it, gnorm, best, since_best, evals = carry
+        _, _, it, gnorm, best, since_best, evals, _ = carry
         return (it < max_iter) & (gnorm > target) & jnp.isfinite(gnorm) & (since_best < _STALL_PATIENCE)
 
     def body(carry):
-        params, state, it, _, best, since_best, evals = carry
+        params, state, it, _, best, since_best, evals, best_f = carry
         value, grad = value_and_grad(params, state=state)
         updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=fun)
         params = optax.apply_updates(params, updates)
-        gnorm = otu.tree_norm(otu.tree_get(state, "grad"))
+        gnorm = original_grad_norm(otu.tree_get(state, "grad"))
         ls = otu.tree_get(state, "num_linesearch_steps")
-        improved = gnorm < best
+        new_f = otu.tree_get(state, "value")
+        improved = (gnorm < best) | (new_f < best_f)
         return (
             params,
             state,
@@ -111,13 +146,63 @@ def _lbfgs(params0, hyper, rtol, max_iter):
             jnp.where(improved, gnorm, best),
             jnp.where(improved, 0, since_best + 1),
             evals + ls,
+            jnp.minimum(new_f, best_f),
         )
 
-    state = opt.init(params0)
-    init = (params0, state, jnp.asarray(0), g0, g0, jnp.asarray(0), jnp.asarray(1))
-    params, state, it, gnorm, best, since_best, evals = jax.lax.while_loop(cond, body, init)
+    state = opt.init(q0)
+    init = (q0, state, jnp.asarray(0), g0, g0, jnp.asarray(0), jnp.asarray(1), fun(q0))
+    params, state, it, gnorm, best, since_best, evals, _ = jax.lax.while_loop(cond, body, init)
     value = otu.tree_get(state, "value")
-    return params, it, gnorm, g0, value, since_best, evals
+    return to_original(params), it, gnorm, g0, value, since_best, evals
+
+
+_NEWTON_MAX_STEPS = 30
+_CG_MAX_ITER = 200
+
+
+@jax.jit
+def _newton_polish(params, hyper, rtol, g0):
+    alpha, lam_W, lam_H, lam_b = hyper
+    scale = _scales(lam_W, lam_H, lam_b)
+    q = UFMParams(*(x * s for x, s in zip(params, scale)))
+
+    def fun(q):
+        return objective(UFMParams(*(x / s for x, s in zip(q, scale))), alpha, lam_W, lam_H, lam_b)
+
+    grad = jax.grad(fun)
+
+    def original_grad_norm(gq):
+        return otu.tree_norm(UFMParams(*(g * s for g, s in zip(gq, scale))))
+
+    def cond(carry):
+        _, _, gnorm, k, ok = carry
+        return ok & (k < _NEWTON_MAX_STEPS) & (gnorm > rtol * g0)
+
+    def body(carry):
+        q, g, gnorm, k, _ = carry
+        mu = otu.tree_norm(g)
+
+        def matvec(v):
+            hv = jax.jvp(grad, (q,), (v,))[1]
+            return jax.tree.map(lambda a, b: a + mu * b, hv, v)
+
+        step, _ = jax.scipy.sparse.linalg.cg(matvec, jax.tree.map(jnp.negative, g),
+                                             tol=1e-3, maxiter=_CG_MAX_ITER)
+        q_new = jax.tree.map(jnp.add, q, step)
+        g_new = grad(q_new)
+        gnorm_new = original_grad_norm(g_new)
+        ok = jnp.isfinite(gnorm_new) & (gnorm_new < gnorm)
+        return (
+            jax.tree.map(lambda a, b: jnp.where(ok, a, b), q_new, q),
+            jax.tree.map(lambda a, b: jnp.where(ok, a, b), g_new, g),
+            jnp.where(ok, gnorm_new, gnorm),
+            k + 1,
+            ok,
+        )
+
+    g = grad(q)
+    q, g, gnorm, k, _ = jax.lax.while_loop(cond, body, (q, g, original_grad_norm(g), 0, True))
+    return UFMParams(*(x / s for x, s in zip(q, scale))), gnorm, k, fun(q)
 
 
 def solve(
@@ -148,17 +233,25 @@ def solve(
     t0 = time.perf_counter()
     out = _lbfgs(params0, hyper, jnp.asarray(rtol), jnp.asarray(max_iter))
     out = jax.block_until_ready(out)
-    seconds = time.perf_counter() - t0
     params, it, gnorm, g0, value, since_best, evals = out
     gnorm, g0, it = float(gnorm), float(g0), int(it)
+    newton = ""
+    if jnp.isfinite(gnorm) and gnorm > rtol * g0 and it < max_iter:
+        lbfgs_rel = gnorm / g0
+        params, gnorm, steps, value = jax.block_until_ready(
+            _newton_polish(params, hyper, jnp.asarray(rtol), jnp.asarray(g0)))
+        gnorm, steps = float(gnorm), int(steps)
+        newton = (f" (L-BFGS stalled at {lbfgs_rel:.1e} after {it} iterations; "
+                  f"{steps} damped Newton-CG steps)")
+    seconds = time.perf_counter() - t0
     if not jnp.isfinite(gnorm) or not jnp.isfinite(value):
         converged, reason = False, "non-finite objective or gradient"
     elif gnorm <= rtol * g0:
-        converged, reason = True, f"relative gradient norm {gnorm / g0:.2e} <= rtol {rtol:.0e}"
+        converged, reason = True, f"relative gradient norm {gnorm / g0:.2e} <= rtol {rtol:.0e}{newton}"
     elif it >= max_iter:
         converged, reason = False, f"iteration cap {max_iter} reached"
     else:
-        converged, reason = False, f"stalled: no progress in {_STALL_PATIENCE} iterations"
+        converged, reason = False, f"stalled at relative gradient norm {gnorm / g0:.1e}{newton}"
     return Solution(
         params=params,
         converged=converged,
