@@ -33,6 +33,7 @@ from ._problem import UFMProblem  # noqa: E402
 # name -> module implementing `run(ctx) -> list[CheckResult]` and DESCRIPTION.
 GROUPS: dict[str, str] = {
     "minimizer": "ufm._checks_minimizer",
+    "hessian": "ufm._checks_hessian",
     "dynamics": "ufm._checks_dynamics",
     "calibration": "ufm._checks_calibration",
 }

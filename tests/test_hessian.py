@@ -1,0 +1,199 @@
+"""Theorem 4.2: symbolic Hessian spectra (SymPy) against Hessians of the real
+objective (JAX) at numerically solved minimizers; Lanczos against dense; the
+verdicts on the paper's claim; input validation."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from ufm._checks_hessian import run
+from ufm._context import VerifyContext
+from ufm._hessian import (
+    block_hessian,
+    cluster_eigenvalues,
+    condition_number_from_eigenvalues,
+    joint_hessian,
+    lanczos_extremes,
+)
+from ufm._problem import UFMProblem
+from ufm._solve import solve
+from ufm._symbolic_hessian import (
+    condition_number,
+    condition_number_derivative,
+    full_reading_turning_point,
+    hessian_derivation,
+    joint_nullity,
+    joint_partial_spectrum,
+    spectrum,
+)
+
+# (K, d, n): K in {2, 3, 4}, d = K-1 and d > K-1, few shapes so JAX compiles once each.
+SHAPES = [(2, 1, 2), (2, 3, 1), (3, 2, 2), (3, 4, 1), (4, 3, 1), (4, 5, 2)]
+RTOL = 1e-6  # the check group's tolerance (Weyl bound, see _checks_hessian)
+
+log_lam = st.floats(math.log(1e-4), math.log(5e-2)).map(math.exp)
+
+
+def _problem(shape, lw, lh, where, frac, lam_b=1e-3, guard=assume):
+    K, d, n = shape
+    Kc = K * math.sqrt(n * lw * lh)
+    guard(Kc < 0.9)
+    upper = 1.0 - Kc
+    # alpha near 0, or near the collapse threshold alpha + K c = 1
+    alpha = frac * upper if where == "low" else upper * (1.0 - frac)
+    return UFMProblem(K=K, d=d, n=n, alpha=alpha, lam_W=lw, lam_H=lh, lam_b=lam_b)
+
+
+def _assert_spectrum_matches(expected, ev):
+    lmax = float(np.max(np.abs(ev)))
+    obs = cluster_eigenvalues(ev, RTOL, lmax)
+    vals = [v for v, _ in expected]
+    exp = cluster_eigenvalues(np.repeat(vals, [m for _, m in expected]), RTOL, max(vals))
+    assert [m for _, m in obs] == [m for _, m in exp], (obs, exp)
+    for (vo, _), (ve, _) in zip(obs, exp):
+        assert abs(vo - ve) <= RTOL * (abs(ve) if ve else lmax), (vo, ve)
+
+
+def test_derivation_verified():
+    D = hessian_derivation()
+    assert D.all_verified, [s.title for s in D.unverified]
+    assert len(D.steps) > 30
+
+
+@given(K=st.integers(2, 40), extra=st.integers(0, 30), n=st.integers(1, 50))
+def test_multiplicities_sum_to_dimension(K, extra, n):
+    p = UFMProblem(K=K, d=K - 1 + extra, n=n, alpha=0.0, lam_W=1e-6, lam_H=1e-6)
+    assume(not p.collapsed)
+    for block, dim in (("W", K * p.d), ("H", p.d * p.N)):
+        for reading in ("loss", "full"):
+            spec = spectrum(p, block, reading)
+            assert sum(m for _, m in spec) == dim
+            assert all(m > 0 for _, m in spec)
+            vals = [v for v, _ in spec]
+            assert vals == sorted(vals) and min(vals) >= 0
+    # the loss reading has zero eigenvalues iff a null direction exists
+    zeros_W = dict((v, m) for v, m in spectrum(p, "W", "loss")).get(0.0, 0)
+    assert zeros_W == (2 * p.d - 1 if K == 2 else K * (p.d - K + 1) + K - 1)
+    zeros_H = dict((v, m) for v, m in spectrum(p, "H", "loss")).get(0.0, 0)
+    assert zeros_H == p.N * (p.d - K + 1)
+
+
+@settings(max_examples=12)
+@given(shape=st.sampled_from(SHAPES), lw=log_lam, lh=log_lam, where=st.sampled_from(["low", "high"]),
+       frac=st.floats(1e-3, 0.05))
+def test_symbolic_spectra_equal_dense_jax(shape, lw, lh, where, frac):
+    p = _problem(shape, lw, lh, where, frac)
+    sol = solve(p)
+    assert sol.converged, sol.reason
+    for block in ("W", "H"):
+        for reading in ("loss", "full"):
+            ev = np.linalg.eigvalsh(block_hessian(sol.params, p, block, reading))
+            _assert_spectrum_matches(spectrum(p, block, reading), ev)
+            kap = condition_number_from_eigenvalues(ev)["kappa"]
+            assert kap == pytest.approx(condition_number(p, block, reading), rel=RTOL)
+
+
+@pytest.mark.parametrize("shape,lam_b", [((2, 1, 2), 1e-3), ((2, 3, 1), 0.0), ((3, 2, 2), 0.0),
+                                         ((4, 5, 2), 1e-3), ((4, 3, 1), 1e-2)])
+def test_joint_nullity_and_partial_spectrum(shape, lam_b):
+    p = _problem(shape, 5e-3, 5e-3, "low", 0.1, lam_b, guard=bool)
+    sol = solve(p)
+    ev = np.linalg.eigvalsh(joint_hessian(sol.params, p))
+    lmax = np.max(np.abs(ev))
+    assert int(np.sum(np.abs(ev) <= 1e-6 * lmax)) == joint_nullity(p)
+    for v, m in joint_partial_spectrum(p):
+        assert np.sum(np.abs(ev - v) <= 1e-6 * lmax) >= m
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 1), (3, 2, 2), (4, 5, 2)])
+@pytest.mark.parametrize("reading", ["loss", "full"])
+def test_lanczos_agrees_with_dense(shape, reading):
+    p = _problem(shape, 2e-3, 7e-3, "low", 0.2, guard=bool)
+    sol = solve(p)
+    for block in ("W", "H"):
+        dense = condition_number_from_eigenvalues(
+            np.linalg.eigvalsh(block_hessian(sol.params, p, block, reading)))
+        lz = lanczos_extremes(sol.params, p, block, reading, num_matvecs=20)
+        assert lz["kappa"] == pytest.approx(dense["kappa"], rel=1e-8)
+        assert lz["lambda_max"] == pytest.approx(dense["lambda_max"], rel=1e-8)
+        assert lz["lambda_min_nonzero"] == pytest.approx(dense["lambda_min_nonzero"], rel=1e-8)
+
+
+def test_theorem42_full_reading_counterexample_measured():
+    """Paper's claim fails (full reading) at the verify defaults: measured
+    condition numbers of both blocks grow from alpha = 0.1 to 0.2."""
+    p1 = UFMProblem(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3)
+    p2 = p1.replace(alpha=0.2)
+    assert full_reading_turning_point(p1) > 0.2
+    for block in ("W", "H"):
+        k = [condition_number_from_eigenvalues(np.linalg.eigvalsh(
+            block_hessian(solve(q).params, q, block, "full")))["kappa"] for q in (p1, p2)]
+        assert k[1] > k[0] * 1.05
+        assert k[0] == pytest.approx(condition_number(p1, block, "full"), rel=RTOL)
+        assert condition_number_derivative(p1, block, "full") > 0
+    # beyond alpha*, kappa falls, as derived
+    a_star = full_reading_turning_point(p1)
+    p3 = p1.replace(alpha=0.5 * (a_star + 1 - p1.K * p1.c))
+    assert condition_number_derivative(p3, "W", "full") < 0
+
+
+def test_theorem42_loss_reading():
+    # K >= 3: d kappa / d alpha = -(K-1), everywhere in the non-collapsed range
+    for K in (3, 5, 10):
+        for alpha in (0.0, 0.3, 0.6):
+            p = UFMProblem(K=K, d=K, n=2, alpha=alpha, lam_W=1e-3, lam_H=1e-3)
+            if p.collapsed:
+                continue
+            for block in ("W", "H"):
+                assert condition_number_derivative(p, block, "loss") == pytest.approx(-(K - 1))
+                assert condition_number(p, block, "loss") == pytest.approx(K * (1 - (K - 1) * (alpha / K + p.c)))
+    # K = 2: measured kappa is 1 at two alphas (the claim 'smaller' fails)
+    for alpha in (0.05, 0.4):
+        p = UFMProblem(K=2, d=3, n=1, alpha=alpha, lam_W=5e-3, lam_H=5e-3)
+        sol = solve(p)
+        for block in ("W", "H"):
+            ev = np.linalg.eigvalsh(block_hessian(sol.params, p, block, "loss"))
+            assert condition_number_from_eigenvalues(ev)["kappa"] == pytest.approx(1.0, abs=1e-8)
+
+
+def test_verify_group_defaults_pass():
+    p = UFMProblem(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3)
+    res = run(VerifyContext(problem=p, progress=lambda m: None))
+    ids = [r.id for r in res]
+    assert ids == [f"hessian.{b}.{r}.{k}" for b in "WH" for r in ("loss", "full")
+                   for k in ("spectrum", "condition")] + ["hessian.joint.nullity", "hessian.thm42.loss",
+                                                          "hessian.thm42.full"]
+    assert all(r.applicable and r.passed for r in res), [(r.id, r.details.get("reason")) for r in res
+                                                          if not r.passed]
+    full = {r.id: r for r in res}["hessian.thm42.full"]
+    assert "FAILS" in full.claim and "FALSE" in full.details["verdict"]
+    assert {r.id: r for r in res}["hessian.thm42.loss"].claim.endswith("HOLDS here")
+
+
+@pytest.mark.parametrize("kwargs,word", [
+    (dict(K=4, d=5, n=3, alpha=0.99), "collapsed"),
+    (dict(K=5, d=2, n=3, alpha=0.1), "d=2 < K-1"),
+])
+def test_verify_group_not_applicable(kwargs, word):
+    res = run(VerifyContext(problem=UFMProblem(**kwargs), progress=lambda m: None))
+    assert len(res) == 11 and all(not r.applicable for r in res)
+    assert all(word in r.details["reason"] for r in res)
+
+
+def test_bad_input():
+    p = UFMProblem(K=4, d=5, n=3, alpha=0.1)
+    with pytest.raises(ValueError, match="block='V'"):
+        spectrum(p, "V", "loss")
+    with pytest.raises(ValueError, match="reading='both'"):
+        condition_number(p, "W", "both")
+    with pytest.raises(ValueError, match="collapsed"):
+        spectrum(p.replace(alpha=0.99), "W", "loss")
+    with pytest.raises(ValueError, match="d=1 < K-1"):
+        joint_nullity(p.replace(d=1))
+    with pytest.raises(ValueError, match="rtol"):
+        cluster_eigenvalues([1.0, 2.0], rtol=0.0)
+    with pytest.raises(ValueError, match="NaN"):
+        cluster_eigenvalues([1.0, float("nan")])

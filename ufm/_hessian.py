@@ -1,0 +1,220 @@
+"""Hessians of the real UFM objective in JAX: dense spectra and matrix-free Lanczos.
+
+The numerical side of Theorem 4.2 (NC paper; paper-notes A4). Everything here
+differentiates the actual objective (`_objective.loss_term` / `objective`)
+at whatever point it is given (in the checks: the L-BFGS solution, never the
+closed form) and assumes no structure:
+
+* `block_hessian` / `joint_hessian`: dense Hessians by `jax.hessian` of the
+  objective restricted to a flattened block (W: K*d, row-major; H: d*N,
+  row-major; joint: (W, H, b) raveled), then `numpy.linalg.eigvalsh`.
+* `cluster_eigenvalues`: sorted eigenvalues grouped into [value, multiplicity]
+  where consecutive gaps exceed ``rtol * max|eig|`` (Weyl: perturbing a
+  symmetric matrix by Delta moves each eigenvalue by at most ||Delta||_2, so
+  eigenvalues of one cluster at the exact minimizer stay within
+  2 ||Delta||_2 of each other at the solved point).
+* `hvp`: the matrix-free Hessian-vector product, forward-over-reverse (jvp of
+  grad), and `lanczos_extremes`: Lanczos with full reorthogonalisation from
+  `matfree.decomp.tridiag_sym`, stopped at the first invariant subspace, giving
+  the extreme non-zero Ritz values and the condition number.
+
+Dense size limit: `DENSE_MAX_DIM` = 3000 (a 3000 x 3000 float64 Hessian is
+72 MB; building it costs 3000 Hessian-vector products and `eigvalsh` a few
+seconds on 2 cores). Larger blocks go through Lanczos.
+
+>>> import jax, numpy as np
+>>> jax.config.update("jax_enable_x64", True)
+>>> from ufm._problem import UFMProblem
+>>> from ufm._solve import solve
+>>> p = UFMProblem(K=3, d=2, n=1, alpha=0.1, lam_W=1e-2, lam_H=1e-2)
+>>> x = solve(p).params
+>>> ev = np.linalg.eigvalsh(block_hessian(x, p, "H", "loss"))
+>>> [[round(v, 6), m] for v, m in cluster_eigenvalues(ev)]
+[[0.044029, 3], [0.12064, 3]]
+>>> from ufm._symbolic_hessian import spectrum   # the closed form agrees
+>>> [[round(v, 6), m] for v, m in spectrum(p, "H", "loss")]
+[[0.044029, 3], [0.12064, 3]]
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+from matfree import decomp
+
+from ._objective import UFMParams, loss_term, objective
+from ._precision import require_x64
+from ._problem import UFMProblem
+
+DENSE_MAX_DIM = 3000
+CLUSTER_RTOL = 1e-6
+ZERO_RTOL = 1e-6
+
+
+def _hyper(problem: UFMProblem) -> jax.Array:
+    return jnp.asarray([problem.alpha, problem.lam_W, problem.lam_H, problem.lam_b])
+
+
+def _check(block: str, reading: str) -> None:
+    if block not in ("W", "H"):
+        raise ValueError(f"block={block!r}; allowed: 'W', 'H'")
+    if reading not in ("loss", "full"):
+        raise ValueError(f"reading={reading!r}; allowed: 'loss', 'full'")
+
+
+def _block_fn(params: UFMParams, hyper, block: str, reading: str):
+    """x (flat block) -> objective with the other blocks held at `params`."""
+    alpha, lam_W, lam_H, lam_b = hyper[0], hyper[1], hyper[2], hyper[3]
+    W, H, b = params
+
+    def f(x):
+        p = UFMParams(x.reshape(W.shape), H, b) if block == "W" else UFMParams(W, x.reshape(H.shape), b)
+        if reading == "loss":
+            return loss_term(p, alpha)
+        return objective(p, alpha, lam_W, lam_H, lam_b)
+
+    x0 = (W if block == "W" else H).reshape(-1)
+    return f, x0
+
+
+@functools.partial(jax.jit, static_argnames=("block", "reading"))
+def _dense_block(params, hyper, block, reading):
+    f, x0 = _block_fn(params, hyper, block, reading)
+    return jax.hessian(f)(x0)
+
+
+def block_hessian(params: UFMParams, problem: UFMProblem, block: str, reading: str) -> np.ndarray:
+    """Dense Hessian of the W- or H-block ('loss' or 'full' reading) at `params`."""
+    require_x64()
+    _check(block, reading)
+    dim = params.W.size if block == "W" else params.H.size
+    if dim > DENSE_MAX_DIM:
+        raise ValueError(f"{block}-block dimension {dim} > DENSE_MAX_DIM={DENSE_MAX_DIM}; "
+                         "use lanczos_extremes (matrix-free)")
+    return np.asarray(_dense_block(params, _hyper(problem), block, reading))
+
+
+@jax.jit
+def _dense_joint(params, hyper):
+    x0, unravel = ravel_pytree(params)
+    f = lambda x: objective(unravel(x), hyper[0], hyper[1], hyper[2], hyper[3])  # noqa: E731
+    return jax.hessian(f)(x0)
+
+
+def joint_hessian(params: UFMParams, problem: UFMProblem) -> np.ndarray:
+    """Dense Hessian of the full objective in (W, H, b), raveled in that order."""
+    require_x64()
+    dim = params.W.size + params.H.size + params.b.size
+    if dim > DENSE_MAX_DIM:
+        raise ValueError(f"joint dimension {dim} > DENSE_MAX_DIM={DENSE_MAX_DIM}")
+    return np.asarray(_dense_joint(params, _hyper(problem)))
+
+
+def cluster_eigenvalues(eigenvalues, rtol: float = CLUSTER_RTOL, scale: float | None = None) -> list[list]:
+    """Group eigenvalues into [[mean value, multiplicity], ...], ascending.
+
+    A new cluster starts where the gap to the previous eigenvalue exceeds
+    ``rtol * scale`` (default scale: max |eigenvalue|). Values in a cluster
+    closer to 0 than ``rtol * scale`` are reported as exactly 0.0.
+    """
+    ev = np.sort(np.asarray(eigenvalues, dtype=float).ravel())
+    if ev.size == 0:
+        return []
+    if not np.all(np.isfinite(ev)):
+        raise ValueError("eigenvalues contain NaN or inf")
+    if not (0 < rtol < 1):
+        raise ValueError(f"rtol={rtol!r} is out of range; allowed range: (0, 1)")
+    scale = float(np.max(np.abs(ev))) if scale is None else float(scale)
+    tol = rtol * scale
+    out, start = [], 0
+    for i in range(1, ev.size + 1):
+        if i == ev.size or ev[i] - ev[i - 1] > tol:
+            v = float(np.mean(ev[start:i]))
+            out.append([0.0 if abs(v) <= tol else v, i - start])
+            start = i
+    return out
+
+
+def condition_number_from_eigenvalues(eigenvalues, zero_rtol: float = ZERO_RTOL) -> dict:
+    """lambda_max / lambda_min over eigenvalues above ``zero_rtol * max|eig|``."""
+    ev = np.asarray(eigenvalues, dtype=float)
+    lmax = float(np.max(np.abs(ev)))
+    nz = ev[np.abs(ev) > zero_rtol * lmax]
+    return {"kappa": float(nz.max() / nz.min()), "lambda_max": float(nz.max()),
+            "lambda_min_nonzero": float(nz.min()), "num_zero": int(ev.size - nz.size)}
+
+
+def hvp(params: UFMParams, problem: UFMProblem, block: str, reading: str):
+    """Matrix-free ``v -> Hessian @ v`` (forward-over-reverse: jvp of grad),
+    jitted, on flat vectors of the block's size."""
+    require_x64()
+    _check(block, reading)
+    hyper = _hyper(problem)
+    return jax.jit(functools.partial(_hvp, params=params, hyper=hyper, block=block, reading=reading))
+
+
+def _hvp(v, *, params, hyper, block, reading):
+    f, x0 = _block_fn(params, hyper, block, reading)
+    return jax.jvp(jax.grad(f), (x0,), (v,))[1]
+
+
+@functools.partial(jax.jit, static_argnames=("num_matvecs", "block", "reading"))
+def _lanczos(params, hyper, v0, num_matvecs, block, reading):
+    matvec = functools.partial(_hvp, params=params, hyper=hyper, block=block, reading=reading)
+    tridiag = decomp.tridiag_sym(num_matvecs, reortho="full", materialize=False, custom_vjp=False)
+    _, (diag, offdiag), residual, _ = tridiag(lambda v: matvec(v), v0)
+    return diag, offdiag, jnp.linalg.norm(residual)
+
+
+def lanczos_extremes(params: UFMParams, problem: UFMProblem, block: str, reading: str, *,
+                     num_matvecs: int = 40, seed: int = 0, breakdown_rtol: float = 1e-7,
+                     zero_rtol: float = ZERO_RTOL) -> dict:
+    """Extreme non-zero eigenvalues and the condition number, matrix-free.
+
+    Lanczos (matfree, full reorthogonalisation) from a Gaussian start. The
+    tridiagonal matrix is cut at the first off-diagonal below
+    ``breakdown_rtol * ||T||``: the Krylov space is then invariant (to that
+    accuracy) and its Ritz values are eigenvalues; continuing would only add
+    Ritz values of vectors outside the Krylov space, which can fall anywhere
+    in the spectrum's gaps (e.g. between 0 and the smallest non-zero
+    eigenvalue). Ritz values below ``zero_rtol * lambda_max`` count as 0.
+    Returns kappa, lambda_max, lambda_min_nonzero, the Ritz values, the
+    number of steps kept, and residual bounds |beta_m s_m| per Ritz value.
+    """
+    require_x64()
+    _check(block, reading)
+    dim = params.W.size if block == "W" else params.H.size
+    m = int(min(num_matvecs, dim))
+    if m < 2:
+        raise ValueError(f"num_matvecs={num_matvecs!r}: need at least 2 (and block dimension {dim} >= 2)")
+    v0 = jax.random.normal(jax.random.PRNGKey(seed), (dim,), dtype=jnp.result_type(float))
+    diag, offdiag, res = _lanczos(params, _hyper(problem), v0, m, block, reading)
+    diag, offdiag, res = np.asarray(diag), np.asarray(offdiag), float(res)
+    scale = float(np.max(np.abs(diag)) + 2 * np.max(np.abs(offdiag), initial=0.0))
+    small = np.nonzero(np.abs(offdiag) <= breakdown_rtol * scale)[0]
+    keep = int(small[0]) + 1 if small.size else m
+    beta_last = float(abs(offdiag[keep - 1])) if keep < m else res
+    T = np.diag(diag[:keep]) + np.diag(offdiag[: keep - 1], 1) + np.diag(offdiag[: keep - 1], -1)
+    theta, S = np.linalg.eigh(T)
+    bounds = np.abs(beta_last * S[-1, :])
+    lmax = float(np.max(np.abs(theta)))
+    nz = np.abs(theta) > zero_rtol * lmax
+    if not np.any(nz):
+        raise ArithmeticError("Lanczos found no non-zero eigenvalue")
+    i_max = int(np.argmax(np.where(nz, theta, -np.inf)))
+    i_min = int(np.argmin(np.where(nz, theta, np.inf)))
+    return {
+        "kappa": float(theta[i_max] / theta[i_min]),
+        "lambda_max": float(theta[i_max]),
+        "lambda_min_nonzero": float(theta[i_min]),
+        "residual_bound_max": float(bounds[i_max]),
+        "residual_bound_min": float(bounds[i_min]),
+        "ritz_values": theta.tolist(),
+        "steps_kept": keep,
+        "num_matvecs": m,
+        "dimension": int(dim),
+    }

@@ -1,0 +1,501 @@
+"""Theorem 4.2 derived in SymPy: Hessian spectra at the UFM minimizer.
+
+NC paper, Theorem 4.2 and its appendix (paper-notes A4; formula (15) is lost).
+At the closed-form minimizer of Theorem 4.1 (`_symbolic_minimizer`) we derive
+the exact eigenvalues, with multiplicities as functions of K, d, n, of
+
+* the W-block (H, b fixed) and the H-block (W, b fixed),
+* each for the *loss* reading (the data term alone) and the *full* reading
+  (the regularized objective: the loss block plus lambda_W I or lambda_H I),
+* the joint Hessian of the full objective in (W, H, b): its nullity, from the
+  rotation symmetry W -> W Q, H -> Q^T H (and the bias shift when lambda_b = 0),
+
+then the condition number within the non-zero eigenvalue space, its
+derivative in alpha and the exact sign condition, reading by reading.
+
+Nothing is obtained by `eigenvals` of a big symbolic matrix. The spectra come
+from the structure of the minimizer: the softmax Hessian A_k = diag(p) - p p^T
+(one per class, three eigenvalues), the simplex ETF W W^T = ||w||^2 K/(K-1) P
+and the Kronecker form of the W-block, whose eigenvectors are written down as
+four families of K x K matrices; SymPy checks every eigen-equation as a
+coefficient identity for symbolic K, and the characteristic polynomial of the
+reduced K^2 x K^2 matrix is confirmed exactly for K = 2, 3, 4.
+
+>>> D = hessian_derivation()
+>>> D.all_verified
+True
+>>> p = UFMProblem(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3)
+>>> [[round(v, 8), m] for v, m in spectrum(p, "W", "loss")]
+[[0.0, 11], [0.01595991, 5], [0.04358201, 3], [0.05739306, 1]]
+>>> round(condition_number(p, "W", "full"), 6), derivative_sign(p, "W", "full")
+(12.478612, 1)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import sympy as sp
+
+from ._derivation import Derivation, cached
+from ._problem import UFMProblem
+from ._symbolic_minimizer import minimizer_derivation
+
+SOURCE = "NC paper (Cross Entropy versus Label Smoothing), Theorem 4.2 and appendix; paper-notes A4"
+
+BLOCKS = ("W", "H")
+READINGS = ("loss", "full")
+
+
+def _interior(expr: sp.Expr) -> sp.Expr:
+    """The non-collapsed branch of a Theorem 4.1 Piecewise result."""
+    return expr.args[0].expr if isinstance(expr, sp.Piecewise) else expr
+
+
+def _charpoly_confirms(Kc: int) -> bool:
+    """Exact confirmation on a concrete K: the reduced W-block matrix
+    Q = D (I (x) P) (K^2 x K^2, D = blockdiag_k A_k) has characteristic
+    polynomial prod (x - lambda)^m with the derived eigenvalues."""
+    x = sp.Symbol("x")
+    pnt = sp.Rational(1, 7 * Kc)  # any 0 < p_nt < 1/K will do
+    pt = 1 - (Kc - 1) * pnt
+    P = sp.eye(Kc) - sp.ones(Kc, Kc) / Kc
+    blocks = []
+    for k in range(Kc):
+        p = sp.Matrix([pt if j == k else pnt for j in range(Kc)])
+        blocks.append(sp.diag(*p) - p * p.T)
+    # Y[j, k] stored column-major (index k*K + j): D acts column by column,
+    # the right factor P mixes columns.
+    Dm = sp.diag(*blocks)
+    Pr = sp.kronecker_product(P, sp.eye(Kc))
+    Q = Dm * Pr
+    lt = Kc * pt * pnt
+    ls = pnt * ((Kc - 1) * pt + pnt)
+    if Kc >= 3:
+        expected = (x - lt) * (x - ls) ** (Kc - 1) * (x - pnt) ** (Kc**2 - 3 * Kc + 1) * x ** (2 * Kc - 1)
+    else:
+        expected = (x - lt) * x ** (Kc**2 - 1)
+    return sp.expand(Q.charpoly(x).as_expr() - expected) == 0
+
+
+def _zero_diag_space_dim(Kc: int) -> int:
+    """dim {Y : diag Y = 0, Y 1 = 0, 1^T Y = 0} for a concrete K (rank count)."""
+    rows = []
+    for j in range(Kc):  # diagonal entries
+        r = [0] * Kc**2
+        r[j * Kc + j] = 1
+        rows.append(r)
+    for j in range(Kc):  # row sums
+        rows.append([1 if a // Kc == j else 0 for a in range(Kc**2)])
+    for k in range(Kc):  # column sums
+        rows.append([1 if a % Kc == k else 0 for a in range(Kc**2)])
+    return Kc**2 - sp.Matrix(rows).rank()
+
+
+def _derive() -> Derivation:
+    M = minimizer_derivation()
+    S = M.symbols
+    K, n, alpha, lW, lH = S["K"], S["n"], S["alpha"], S["lambda_W"], S["lambda_H"]
+    d = sp.Symbol("d", positive=True, integer=True)
+    N = n * K
+    c = sp.sqrt(n * lW * lH)
+    rho = _interior(M.results["rho_interior"])
+    pt_a = _interior(M.results["p_target"])
+    pnt_a = _interior(M.results["p_nontarget"])
+    w2_a = _interior(M.results["w_norm_sq"])
+    h2_a = _interior(M.results["h_norm_sq"])
+
+    D = Derivation("Theorem 4.2: Hessian spectra at the UFM minimizer", SOURCE)
+    D.symbols.update(K=K, n=n, d=d, alpha=alpha, lambda_W=lW, lambda_H=lH)
+
+    # Generic symbols for the structural steps; p_t is eliminated through
+    # p_t + (K-1) p_nt = 1 (probabilities sum to one).
+    pt, pnt, w2, h2 = sp.symbols("p_t p_nt w2 h2", positive=True)
+    on_simplex = {pt: 1 - (K - 1) * pnt}
+    delta = pt - pnt
+
+    D.note(
+        "Setting",
+        r"At the minimizer of Theorem 4.1 (non-collapsed regime $\alpha + Kc < 1$, "
+        r"$c=\sqrt{n\lambda_W\lambda_H}$, $d \ge K-1$) every sample of class $k$ has "
+        r"the same feature $h_k$, the same logits and the same probability vector "
+        r"$p^{(k)} = p_{nt}\mathbf 1 + (p_t - p_{nt}) e_k$. The loss Hessian in the "
+        r"logits of one sample is the softmax Hessian "
+        r"$A_k = \operatorname{diag}(p^{(k)}) - p^{(k)} p^{(k)\top}$ (divided by $N$). "
+        r"Write $P = I - J/K$, $\|w\|^2 = \|w_k\|^2$, $\|h\|^2 = \|h_{k,i}\|^2$.",
+    )
+
+    # ------------------------------------------------------------------ A_k
+    D.identity("A_k 1 = p - p (1^T p) = 0: 1^T p^(k) = 1",
+               (pt + (K - 1) * pnt).subs(on_simplex), 1)
+    D.note(
+        "A_k v = p_nt v for v supported off class k with sum 0",
+        r"$A_k v = \operatorname{diag}(p)v - p(p^\top v) = p_{nt} v$ since $v_k = 0$ "
+        r"and $p^\top v = p_{nt}\sum_j v_j + (p_t-p_{nt})v_k = 0$; a $(K-2)$-dimensional space.",
+    )
+    lam_t = K * pt * pnt
+    D.define("target eigenvalue of A_k", sp.Symbol(r"\lambda_t"), lam_t)
+    D.identity("A_k (e_k - 1/K): k-th entry p_t(1-p_t) = lambda_t (1 - 1/K)",
+               (pt * (1 - pt) - lam_t * (1 - 1 / K)).subs(on_simplex), 0)
+    D.identity("A_k (e_k - 1/K): entry j != k is -p_t p_nt = -lambda_t / K",
+               -pt * pnt, -lam_t / K)
+    D.identity("A_k: multiplicities 1 + (K-2) + 1 sum to K", 1 + (K - 2) + 1, K)
+    D.identity("trace check: tr A_k = sum p_j(1-p_j) = lambda_t + (K-2) p_nt",
+               (pt * (1 - pt) + (K - 1) * pnt * (1 - pnt) - lam_t - (K - 2) * pnt).subs(on_simplex), 0)
+
+    # ------------------------------------------------------------ H-block
+    D.cited(
+        "H-block is block diagonal over samples",
+        r"The data term is a sum over samples of $\mathrm{CE}(W h_{k,i} + b)/N$ and "
+        r"$\lambda_H\|H\|^2/2$ is separable, so $\nabla^2_H = \operatorname{blockdiag}_i"
+        r"\big(\tfrac1N W^\top A_{k(i)} W\big)$ (chain rule; $+\lambda_H I$ in the full reading).",
+    )
+    D.cited(
+        "Simplex ETF (Theorem 4.1)",
+        r"$W W^\top = \|w\|^2 \tfrac{K}{K-1} P$ and $\bar H^\top \bar H = \|h\|^2 \tfrac{K}{K-1} P$ "
+        r"for the class means $\bar H = [h_1,\dots,h_K]$; the row space of $W$ is the span of the $h_k$, "
+        r"of dimension $K-1$.",
+    )
+    # diagonal entries of ||w||^2 K/(K-1) P are ||w||^2; off-diagonal -||w||^2/(K-1)
+    D.identity("ETF Gram: diagonal of ||w||^2 K/(K-1) (I - J/K) is ||w||^2",
+               w2 * K / (K - 1) * (1 - 1 / K), w2)
+    D.identity("ETF Gram: off-diagonal is -||w||^2/(K-1) (equal angles)",
+               w2 * K / (K - 1) * (-1 / K), -w2 / (K - 1))
+    nu_g = w2 * K / ((K - 1) * N)
+    D.define(
+        "scale of the H-block, nu = ||w||^2 K / ((K-1) N)", sp.Symbol(r"\nu"), nu_g,
+        r"The non-zero eigenvalues of $W^\top A_k W/N$ are those of "
+        r"$A_k^{1/2} W W^\top A_k^{1/2}/N = \nu\,A_k^{1/2} P A_k^{1/2} = \nu A_k$ "
+        r"($A_k\mathbf 1 = 0$, so $A_k P = A_k$). The remaining $d-(K-1)$ directions of each "
+        r"$h_i$ are orthogonal to the rows of $W$: eigenvalue 0.",
+    )
+    mH = (N, N * (K - 2), N * (d - K + 1))
+    D.identity("H-block multiplicities sum to the dimension d N", sum(mH), d * N)
+
+    # ------------------------------------------------------------ W-block
+    D.cited(
+        "W-block in Kronecker form",
+        r"With $z_i = W h_i + b$, $\nabla^2_W = \tfrac1N\sum_i A_{k(i)} \otimes h_i h_i^\top "
+        r"= \tfrac1K\sum_k A_k \otimes h_k h_k^\top = \tfrac1K (I\otimes\bar H)\,\mathcal D\,"
+        r"(I\otimes \bar H^\top)$ with $\mathcal D = \sum_k A_k\otimes e_k e_k^\top$. Non-zero "
+        r"eigenvalues of $XY$ and $YX$ agree, so they are those of "
+        r"$\tfrac1K\mathcal D (I\otimes\bar H^\top\bar H) = \mu\,\mathcal D(I\otimes P)$: "
+        r"on $K\times K$ matrices $Y$, $Q(Y) = [A_1 y_1,\dots,A_K y_K]\,P$ ($y_k$ the columns).",
+    )
+    mu_g = h2 / (K - 1)
+    D.identity("mu: (1/K) ||h||^2 K/(K-1) = ||h||^2/(K-1)", h2 * K / (K - 1) / K, mu_g)
+    D.note(
+        "Four families of eigenvectors of Q (on Y with Y P = Y, dimension K(K-1))",
+        r"(a) $Y = P$; (b) $Y = \mathbf 1 v^\top$, $v\perp\mathbf 1$; "
+        r"(c) $Y = \operatorname{diag}(v) - (v\mathbf 1^\top + \mathbf 1 v^\top)/K$, $v\perp\mathbf 1$; "
+        r"(d) $Y$ with zero diagonal and zero row and column sums. They are mutually orthogonal "
+        r"(Frobenius) and their dimensions add up to $K(K-1)$, so they exhaust the space.",
+    )
+    # (a) columns of P are e_k - 1/K: eigenvectors of A_k with lambda_t.
+    D.identity("(a) Q(P) = lambda_t P P = lambda_t P: P^2 = P (coefficient of J)",
+               -2 / K + K * (1 / K) ** 2, -1 / K)
+    # (b) columns proportional to 1 are killed by A_k.
+    D.note("(b) Q(1 v^T) = 0", r"Every column of $\mathbf 1 v^\top$ is a multiple of $\mathbf 1$, and "
+           r"$A_k\mathbf 1 = 0$: a $(K-1)$-dimensional kernel.")
+    # (c) the coefficient computation, in the basis diag(v), v 1^T, 1 v^T.
+    gamma = pt - delta / K
+    # A_k y_k = v_k gamma (1 - delta) e_k - v_k gamma p_nt 1 - p_nt v / K, so
+    # D(Y) = gamma(1-delta) diag(v) - gamma p_nt 1 v^T - (p_nt/K) v 1^T, and
+    # Q(Y) = D(Y) P = gamma(1-delta) (diag(v) - v 1^T/K) - gamma p_nt 1 v^T.
+    lam_s = gamma * (1 - delta)
+    D.identity("(c) coefficient of v_k e_k in A_k y_k: p_t - delta/K - delta(p_t - delta/K) = gamma(1-delta)",
+               (pt - delta * pt) - (delta / K) * (1 - delta), lam_s)
+    D.identity("(c) coefficient of v_k 1 in A_k y_k: -p_t p_nt + delta p_nt/K = -gamma p_nt",
+               -pt * pnt + delta * pnt / K, -gamma * pnt)
+    D.identity("(c) eigen-equation, coefficient of 1 v^T: gamma p_nt = lambda_s / K",
+               (gamma * pnt - lam_s / K).subs(on_simplex), 0)
+    lam_s_closed = pnt * ((K - 1) * pt + pnt)
+    D.identity("(c) eigenvalue lambda_s = p_nt((K-1) p_t + p_nt)",
+               (lam_s - lam_s_closed).subs(on_simplex), 0)
+    vv = sp.Symbol(r"\|v\|^2", positive=True)
+    D.identity(
+        "(c) ||Y||_F^2 = ||v||^2 (K-2)/K: the family is empty for K = 2",
+        vv * (K - 2) ** 2 / K**2 + vv * (2 * K - 4) / K**2, vv * (K - 2) / K,
+        r"Diagonal entries $v_j(1-2/K)$; off-diagonal $-(v_j+v_k)/K$ with "
+        r"$\sum_{j\ne k}(v_j+v_k)^2 = (2K-4)\|v\|^2$ when $\sum v = 0$.",
+    )
+    D.note("(d) Q(Y) = p_nt Y", r"Each column $y_k$ vanishes at entry $k$ and sums to 0, so "
+           r"$A_k y_k = p_{nt} y_k$; zero row sums give $YP = Y$.")
+    checks = {Kc: _zero_diag_space_dim(Kc) for Kc in (3, 4, 5, 6)}
+    D.identity("(d) dimension K^2 - 3K + 1 (K >= 3): number of K = 3..6 where the rank count differs",
+               sum(int(checks[Kc] != Kc**2 - 3 * Kc + 1) for Kc in checks), 0)
+    D.identity("(a)-(d) dimensions add up to K(K-1) (K >= 3)",
+               1 + (K - 1) + (K - 1) + (K**2 - 3 * K + 1), K * (K - 1))
+    D.identity("exact characteristic polynomial of Q for K = 2, 3, 4: number of mismatches",
+               sum(int(not _charpoly_confirms(Kc)) for Kc in (2, 3, 4)), 0)
+    K3 = sp.Ge(K, 3)
+    m_s = sp.Piecewise((K - 1, K3), (0, True))
+    m_n = sp.Piecewise((K**2 - 3 * K + 1, K3), (0, True))
+    m0W = K * d - 1 - m_s - m_n
+    D.identity("W-block zero multiplicity (K >= 3): Kd - (K-1)^2 = K(d-K+1) + (K-1)",
+               K * d - 1 - (K - 1) - (K**2 - 3 * K + 1), K * (d - K + 1) + (K - 1))
+    D.identity("W-block zero multiplicity (K = 2): 2d - 1",
+               m0W.subs(K, 2), 2 * d - 1)
+
+    # ------------------------------------------------ evaluate at the minimizer
+    at_min = {pt: pt_a, pnt: pnt_a, w2: w2_a, h2: h2_a}
+    mu = mu_g.subs(at_min)
+    nu = nu_g.subs(at_min)
+    D.identity("mu K / lambda_W = rho / c at the minimizer", mu * K / lW, rho / c)
+    D.identity("nu K / lambda_H = rho / c at the minimizer", nu * K / lH, rho / c)
+    D.identity("K p_t - 1 = (K-1)(1 - alpha - K c) > 0 in the non-collapsed regime",
+               K * pt_a - 1, (K - 1) * (1 - alpha - K * c))
+    D.identity("ordering: lambda_t - lambda_s = p_nt (K p_t - 1)/(K-1) >= 0",
+               (lam_t - lam_s_closed - pnt * (K * pt - 1) / (K - 1)).subs(on_simplex), 0)
+    D.identity("ordering: lambda_s - p_nt = p_nt (K-2)(K p_t - 1)/(K-1) >= 0",
+               (lam_s_closed - pnt - pnt * (K - 2) * (K * pt - 1) / (K - 1)).subs(on_simplex), 0)
+
+    lt_v = lam_t.subs(at_min)
+    ls_v = lam_s_closed.subs(at_min)
+    W_loss = [(0, m0W), (mu * pnt_a, m_n), (mu * ls_v, m_s), (mu * lt_v, 1)]
+    H_loss = [(0, N * (d - K + 1)), (nu * pnt_a, N * (K - 2)), (nu * lt_v, N)]
+    spectra = {
+        ("W", "loss"): W_loss,
+        ("W", "full"): [(lW + v, m) for v, m in W_loss],
+        ("H", "loss"): H_loss,
+        ("H", "full"): [(lH + v, m) for v, m in H_loss],
+    }
+
+    # ------------------------------------------------ condition numbers
+    q = rho * pt_a * pnt_a / c
+    kappa = {
+        ("loss", "K>=3"): K * pt_a,
+        ("loss", "K=2"): sp.Integer(1),
+        ("W", "full"): sp.Integer(1) + q,
+        ("H", "full", "d>K-1"): sp.Integer(1) + q,
+        ("H", "full", "d=K-1"): (lH + nu * lt_v) / (lH + nu * pnt_a),
+    }
+    D.identity("kappa loss (K >= 3) = lambda_t / p_nt = K p_t (both blocks: same ratio)",
+               (mu * lt_v) / (mu * pnt_a), K * pt_a)
+    D.note("kappa loss (K = 2) = 1", r"For $K=2$ both blocks have one non-zero eigenvalue "
+           r"($\lambda_t$ only; families (c), (d) and the $p_{nt}$ eigenvalue of $A_k$ are empty).")
+    D.identity("kappa W full = (lambda_W + mu lambda_t)/lambda_W = 1 + rho p_t p_nt / c",
+               (lW + mu * lt_v) / lW, 1 + q,
+               r"The full W-block always has eigenvalue $\lambda_W$: the $K-1 \ge 1$ kernel "
+               r"directions of family (b) (a common shift of all logits).")
+    D.identity("kappa H full (d > K-1) = (lambda_H + nu lambda_t)/lambda_H = 1 + rho p_t p_nt / c",
+               (lH + nu * lt_v) / lH, 1 + q)
+    D.note("kappa H full (d = K-1)", r"No zero loss eigenvalue: $\kappa = (\lambda_H + \nu\lambda_t)/"
+           r"(\lambda_H + \nu p_{nt})$ for $K \ge 3$, and $1$ for $K = 2$, $d = 1$.")
+
+    # derivatives in alpha
+    dq = sp.diff(q, alpha)
+    g = rho * (2 * pt_a - 1)
+    D.identity("d kappa_loss / d alpha = -(K-1) < 0 (K >= 3)", sp.diff(K * pt_a, alpha), -(K - 1))
+    D.identity("d kappa_full / d alpha = (rho (2 p_t - 1) - 1) / (K c)", dq, (g - 1) / (K * c),
+               r"So the full W-block (and the full H-block when $d > K-1$) is better conditioned "
+               r"at larger $\alpha$ **iff** $\rho(2p_t-1) < 1$. For $2p_t - 1 > 0$, $\rho$ and "
+               r"$2p_t - 1$ are positive and decreasing in $\alpha$, so $\{\rho(2p_t-1) > 1\}$ is an "
+               r"interval $[0, \alpha^*)$: there $\kappa$ *increases* with $\alpha$, contrary to "
+               r"Theorem 4.2.")
+    D.identity("d p_t / d alpha = -(K-1)/K", sp.diff(pt_a, alpha), -(K - 1) / K)
+    D.identity("d rho / d alpha = -1/(K p_nt) - (K-1)/(K p_t) < 0",
+               sp.diff(rho, alpha), -1 / (K * pnt_a) - (K - 1) / (K * pt_a))
+    kHe = kappa[("H", "full", "d=K-1")]
+    dkHe = sp.diff(kHe, alpha)
+    # sign of d kappa / d alpha for d = K-1: numerator of the derivative
+    # written with q_t = nu lambda_t / lambda_H, q_n = nu p_nt / lambda_H.
+    D.note("Sign for the full H-block with d = K-1",
+           r"$\operatorname{sign} d\kappa/d\alpha = \operatorname{sign}\big(q_t'(1+q_n) - "
+           r"q_n'(1+q_t)\big)$ with $q_t = \rho p_t p_{nt}/c$, $q_n = \rho p_{nt}/(Kc)$; no factor "
+           r"simpler than this; the package evaluates it exactly (mpmath) at the user's parameters.")
+
+    # ------------------------------------------------ joint Hessian
+    D.cited(
+        "Symmetry of the objective",
+        r"$F(WQ, Q^\top H, b) = F(W,H,b)$ for every $Q\in O(d)$, and, when $\lambda_b = 0$, "
+        r"$F(W,H,b+t\mathbf 1) = F(W,H,b)$ (softmax shift). The minimizers form orbits of these "
+        r"groups, and the Hessian vanishes on the orbit's tangent space $\{(WS, -SH, 0): S^\top=-S\}$ "
+        r"($+\,(0,0,\mathbf 1)$). $(WS, -SH) = 0$ iff $S$ kills the $(K-1)$-dimensional row space "
+        r"$V$ of $W$ (= span of the features); such an $S$ is a skew map of $V^\perp$: the "
+        r"stabilizer is $\mathfrak{so}(d-K+1)$.",
+    )
+    r = K - 1
+    null = d * (d - 1) / 2 - (d - r) * (d - r - 1) / 2
+    D.identity("orbit dimension dim so(d) - dim so(d-K+1) = (K-1)(2d-K)/2",
+               null, (K - 1) * (2 * d - K) / 2)
+    D.note(
+        "Nullity equals the orbit dimension",
+        r"Theorem 4.1 says every minimizer is such a neural-collapse configuration, so the "
+        r"minimizer set is exactly this orbit; the package checks numerically that the Hessian has "
+        r"no further null directions (the minimum is non-degenerate transversally to the orbit).",
+    )
+    D.note(
+        "Further closed-form joint eigenvalues",
+        r"Within-class deviations $\Delta h_{k,i}$ with $\sum_i \Delta h_{k,i} = 0$ do not couple "
+        r"to $W$ or $b$ (both cross terms are sums over the class), so the full H-block values "
+        r"$\lambda_H + \nu\lambda_t$ (mult. $K(n-1)$), $\lambda_H + \nu p_{nt}$ (mult. $K(n-1)(K-2)$) "
+        r"and $\lambda_H$ (mult. $K(n-1)(d-K+1)$) are joint eigenvalues; the bias along "
+        r"$\mathbf 1$ (never coupled: $A_k\mathbf 1 = 0$) gives $\lambda_b$ (mult. 1, or the null "
+        r"direction when $\lambda_b = 0$). The remaining $2Kd + K - 1$ directions couple "
+        r"$W$, the class means and $b$ and are left to the numerics.",
+    )
+    lb = sp.Symbol("lambda_b", nonnegative=True)
+    D.symbols["lambda_b"] = lb
+    joint_partial = [
+        (lH + nu * lt_v, K * (n - 1)),
+        (lH + nu * pnt_a, K * (n - 1) * (K - 2)),
+        (lH, K * (n - 1) * (d - K + 1)),
+        (lb, sp.Integer(1)),
+    ]
+
+    D.results.update(
+        rho=rho, p_target=pt_a, p_nontarget=pnt_a, c=c, mu=mu, nu=nu,
+        nullity_rotation=(K - 1) * (2 * d - K) / 2,
+        kappa_loss_K3=kappa[("loss", "K>=3")],
+        kappa_full=kappa[("W", "full")],
+        kappa_H_full_d_eq=kHe,
+        dkappa_loss_K3=sp.diff(K * pt_a, alpha),
+        dkappa_full=(g - 1) / (K * c),
+        dkappa_H_full_d_eq=dkHe,
+        g_full=g,
+        # third derivatives: only used to bound finite-difference truncation error
+        d3kappa_loss_K3=sp.Integer(0),
+        d3kappa_full=sp.diff(q, alpha, 3),
+        d3kappa_H_full_d_eq=sp.diff(kHe, alpha, 3),
+    )
+    for (blk, rd), spec in spectra.items():
+        D.results[f"spectrum_{blk}_{rd}"] = sp.Tuple(*[sp.Tuple(v, m) for v, m in spec])
+    D.results["joint_partial"] = sp.Tuple(*[sp.Tuple(v, m) for v, m in joint_partial])
+    return D
+
+
+@functools.lru_cache(maxsize=1)
+def hessian_derivation() -> Derivation:
+    """The Theorem 4.2 derivation (cached on disk after the first run)."""
+    return cached(_derive, __file__, "hessian")
+
+
+@functools.lru_cache(maxsize=1)
+def _numeric():
+    D = hessian_derivation()
+    s = D.symbols
+    args = [s["K"], s["n"], s["d"], s["alpha"], s["lambda_W"], s["lambda_H"], s["lambda_b"]]
+    f = lambda e: sp.lambdify(args, e, modules="mpmath")  # noqa: E731
+    out = {k: f(v) for k, v in D.results.items() if not isinstance(v, sp.Tuple)}
+    for k, v in D.results.items():
+        if isinstance(v, sp.Tuple):
+            out[k] = [(f(val), f(m)) for val, m in v]
+    return out
+
+
+def _args(p: UFMProblem):
+    return (p.K, p.n, p.d, p.alpha, p.lam_W, p.lam_H, p.lam_b)
+
+
+def _require(p: UFMProblem) -> None:
+    if not isinstance(p, UFMProblem):
+        raise ValueError(f"problem={p!r} is not a UFMProblem")
+    if p.collapsed:
+        raise ValueError(f"problem has alpha + K c = {p.threshold:g} >= 1 (collapsed regime, "
+                         "minimizer 0); allowed: alpha + K sqrt(n lam_W lam_H) < 1")
+    if not p.etf_fits:
+        raise ValueError(f"d={p.d} < K-1={p.K - 1}; allowed: d >= K-1 (room for a simplex ETF)")
+
+
+def _check_block(block: str, reading: str) -> None:
+    if block not in BLOCKS:
+        raise ValueError(f"block={block!r}; allowed: {BLOCKS}")
+    if reading not in READINGS:
+        raise ValueError(f"reading={reading!r}; allowed: {READINGS}")
+
+
+def spectrum(problem: UFMProblem, block: str, reading: str) -> list[list]:
+    """Exact eigenvalues [[value, multiplicity], ...] (ascending, multiplicities
+    > 0, equal values merged) of the `block` Hessian ("W" or "H") in `reading`
+    ("loss": data term alone, "full": regularized objective)."""
+    _require(problem)
+    _check_block(block, reading)
+    a = _args(problem)
+    pairs = [(float(v(*a)), int(m(*a))) for v, m in _numeric()[f"spectrum_{block}_{reading}"]]
+    merged: dict[float, int] = {}
+    for v, m in pairs:
+        if m > 0:
+            merged[v] = merged.get(v, 0) + m
+    return [[v, m] for v, m in sorted(merged.items())]
+
+
+def joint_nullity(problem: UFMProblem) -> int:
+    """Nullity of the joint Hessian of the full objective in (W, H, b):
+    (K-1)(2d-K)/2 rotation directions, + 1 (bias along 1) when lam_b = 0."""
+    _require(problem)
+    K, d = problem.K, problem.d
+    return (K - 1) * (2 * d - K) // 2 + (1 if problem.lam_b == 0 else 0)
+
+
+def joint_partial_spectrum(problem: UFMProblem) -> list[list]:
+    """Joint-Hessian eigenvalues known in closed form (within-class block and
+    bias along 1), [[value, multiplicity]], a sub-multiset of the spectrum."""
+    _require(problem)
+    a = _args(problem)
+    out = [[float(v(*a)), int(m(*a))] for v, m in _numeric()["joint_partial"]]
+    return [e for e in out if e[1] > 0]
+
+
+def _case(p: UFMProblem, block: str, reading: str) -> str:
+    if reading == "loss":
+        return "loss_K3" if p.K >= 3 else "one"
+    if block == "H" and p.d == p.K - 1:
+        return "H_full_d_eq" if p.K >= 3 else "one"
+    return "full"
+
+
+def condition_number(problem: UFMProblem, block: str, reading: str) -> float:
+    """lambda_max / lambda_min over the non-zero eigenvalues (closed form)."""
+    _require(problem)
+    _check_block(block, reading)
+    case = _case(problem, block, reading)
+    if case == "one":
+        return 1.0
+    return float(_numeric()[f"kappa_{case}"](*_args(problem)))
+
+
+def condition_number_derivative(problem: UFMProblem, block: str, reading: str) -> float:
+    """d kappa / d alpha at fixed K, d, n, lam_W, lam_H (closed form)."""
+    _require(problem)
+    _check_block(block, reading)
+    case = _case(problem, block, reading)
+    if case == "one":
+        return 0.0
+    return float(_numeric()[f"dkappa_{case}"](*_args(problem)))
+
+
+def condition_number_third_derivative(problem: UFMProblem, block: str, reading: str) -> float:
+    """d^3 kappa / d alpha^3 (closed form), to bound finite-difference error."""
+    _require(problem)
+    _check_block(block, reading)
+    case = _case(problem, block, reading)
+    if case == "one":
+        return 0.0
+    return float(_numeric()[f"d3kappa_{case}"](*_args(problem)))
+
+
+def derivative_sign(problem: UFMProblem, block: str, reading: str) -> int:
+    """-1 (kappa falls as alpha grows: Theorem 4.2 holds here), 0 or +1."""
+    v = condition_number_derivative(problem, block, reading)
+    return (v > 0) - (v < 0)
+
+
+def full_reading_turning_point(problem: UFMProblem) -> float | None:
+    """alpha* where rho(2 p_t - 1) = 1 (K, n, lam_W, lam_H fixed): for the full
+    W-block (and full H-block when d > K-1) kappa rises on [0, alpha*) and
+    falls on (alpha*, 1 - K c). None when rho(2 p_t - 1) <= 1 already at
+    alpha = 0 (then kappa falls on the whole non-collapsed range)."""
+    _require(problem)
+    g = _numeric()["g_full"]
+    K, n, d, _, lW, lH, lb = _args(problem)
+    hi = 1.0 - K * problem.c
+    G = lambda a: float(g(K, n, d, a, lW, lH, lb)) - 1.0  # noqa: E731
+    if G(0.0) <= 0.0:
+        return None
+    lo, up = 0.0, hi * (1 - 1e-15)
+    for _ in range(200):  # bisection: G is decreasing on [0, hi) (see derivation)
+        mid = 0.5 * (lo + up)
+        lo, up = (mid, up) if G(mid) > 0 else (lo, mid)
+    return 0.5 * (lo + up) if not math.isnan(lo) else None
