@@ -131,10 +131,11 @@ def fit_temperature(logits, labels, t_min: float = 1e-3, t_max: float = 1e3) -> 
     z = jnp.asarray(logits, dtype=jnp.result_type(float))
     y = jnp.asarray(labels)
     lo, hi = np.log(1.0 / t_max), np.log(1.0 / t_min)  # in log beta
-    if float(_dnll_dbeta(jnp.exp(hi), z, y)) < 0:
+    # <= and >=: for separated data the derivative underflows to exactly 0 at large beta
+    if float(_dnll_dbeta(jnp.exp(hi), z, y)) <= 0:
         raise ValueError(f"the NLL still decreases at T = t_min = {t_min:g}: the optimal temperature is "
                          "below the allowed range (held-out data separated with margin?)")
-    if float(_dnll_dbeta(jnp.exp(lo), z, y)) > 0:
+    if float(_dnll_dbeta(jnp.exp(lo), z, y)) >= 0:
         raise ValueError(f"the NLL still decreases at T = t_max = {t_max:g}: the optimal temperature is "
                          "above the allowed range (predictions no better than chance?)")
     return float(1.0 / _bisect(z, y, jnp.asarray(lo), jnp.asarray(hi)))
