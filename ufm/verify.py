@@ -34,6 +34,7 @@ from ._problem import UFMProblem  # noqa: E402
 GROUPS: dict[str, str] = {
     "minimizer": "ufm._checks_minimizer",
     "hessian": "ufm._checks_hessian",
+    "lsr": "ufm._checks_lsr",
     "dynamics": "ufm._checks_dynamics",
     "calibration": "ufm._checks_calibration",
 }
