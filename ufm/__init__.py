@@ -29,3 +29,17 @@ from ._symbolic_minimizer import (
     closed_form as closed_form,
     minimizer_derivation as minimizer_derivation,
 )
+from ._symbolic_hessian import (
+    hessian_derivation as hessian_derivation,
+    spectrum as hessian_spectrum,
+    condition_number as hessian_condition_number,
+    condition_number_derivative as hessian_condition_number_derivative,
+    joint_nullity as hessian_joint_nullity,
+)
+from ._hessian import (
+    block_hessian as block_hessian,
+    joint_hessian as joint_hessian,
+    cluster_eigenvalues as cluster_eigenvalues,
+    hvp as hvp,
+    lanczos_extremes as lanczos_extremes,
+)

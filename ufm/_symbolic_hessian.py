@@ -298,7 +298,6 @@ def _derive() -> Derivation:
     D.identity("d rho / d alpha = -1/(K p_nt) - (K-1)/(K p_t) < 0",
                sp.diff(rho, alpha), -1 / (K * pnt_a) - (K - 1) / (K * pt_a))
     kHe = kappa[("H", "full", "d=K-1")]
-    dkHe = sp.diff(kHe, alpha)
     # sign of d kappa / d alpha for d = K-1: numerator of the derivative
     # written with q_t = nu lambda_t / lambda_H, q_n = nu p_nt / lambda_H.
     D.note("Sign for the full H-block with d = K-1",
@@ -345,6 +344,24 @@ def _derive() -> Derivation:
         (lb, sp.Integer(1)),
     ]
 
+    D.note(
+        "Summary (K >= 3; for K = 2 drop the rows with multiplicity K-2, K^2-3K+1 and the lambda_s row)",
+        "| block | eigenvalue (loss reading; full: add $\\lambda_W$ / $\\lambda_H$) | multiplicity |\n"
+        "|---|---|---|\n"
+        "| W | $\\mu K p_t p_{nt}$ | $1$ |\n"
+        "| W | $\\mu\\, p_{nt}((K-1)p_t + p_{nt})$ | $K-1$ |\n"
+        "| W | $\\mu\\, p_{nt}$ | $K^2-3K+1$ |\n"
+        "| W | $0$ | $K(d-K+1) + K-1$ (K=2: $2d-1$) |\n"
+        "| H | $\\nu K p_t p_{nt}$ | $N$ |\n"
+        "| H | $\\nu\\, p_{nt}$ | $N(K-2)$ |\n"
+        "| H | $0$ | $N(d-K+1)$ |\n\n"
+        "with $\\mu = \\|h\\|^2/(K-1)$, $\\nu = \\|w\\|^2 K/((K-1)N)$, $\\mu K/\\lambda_W = \\nu K/\\lambda_H "
+        "= \\rho/c$. Condition numbers in the non-zero eigenspace: loss reading $K p_t$ (both blocks; 1 "
+        "for K=2), $d\\kappa/d\\alpha = -(K-1)$; full reading $1 + \\rho p_t p_{nt}/c$ (W; H when d > K-1), "
+        "$d\\kappa/d\\alpha = (\\rho(2p_t-1)-1)/(Kc)$, positive (Theorem 4.2 fails) iff $\\rho(2p_t-1) > 1$; "
+        "full H-block with d = K-1: $(\\lambda_H + \\nu K p_t p_{nt})/(\\lambda_H + \\nu p_{nt})$. Joint "
+        "Hessian nullity: $(K-1)(2d-K)/2$, $+1$ when $\\lambda_b = 0$.",
+    )
     D.results.update(
         rho=rho, p_target=pt_a, p_nontarget=pnt_a, c=c, mu=mu, nu=nu,
         nullity_rotation=(K - 1) * (2 * d - K) / 2,
@@ -353,12 +370,7 @@ def _derive() -> Derivation:
         kappa_H_full_d_eq=kHe,
         dkappa_loss_K3=sp.diff(K * pt_a, alpha),
         dkappa_full=(g - 1) / (K * c),
-        dkappa_H_full_d_eq=dkHe,
         g_full=g,
-        # third derivatives: only used to bound finite-difference truncation error
-        d3kappa_loss_K3=sp.Integer(0),
-        d3kappa_full=sp.diff(q, alpha, 3),
-        d3kappa_H_full_d_eq=sp.diff(kHe, alpha, 3),
     )
     for (blk, rd), spec in spectra.items():
         D.results[f"spectrum_{blk}_{rd}"] = sp.Tuple(*[sp.Tuple(v, m) for v, m in spec])
@@ -379,6 +391,13 @@ def _numeric():
     args = [s["K"], s["n"], s["d"], s["alpha"], s["lambda_W"], s["lambda_H"], s["lambda_b"]]
     f = lambda e: sp.lambdify(args, e, modules="mpmath")  # noqa: E731
     out = {k: f(v) for k, v in D.results.items() if not isinstance(v, sp.Tuple)}
+    # Derivatives not worth printing in the proof: d kappa/d alpha for the
+    # d = K-1 full H-block, and third derivatives (only to bound the
+    # truncation error of finite differences in the checks).
+    a = s["alpha"]
+    out["dkappa_H_full_d_eq"] = f(sp.diff(D.results["kappa_H_full_d_eq"], a))
+    for key in ("loss_K3", "full", "H_full_d_eq"):
+        out[f"d3kappa_{key}"] = f(sp.diff(D.results[f"kappa_{key}"], a, 3))
     for k, v in D.results.items():
         if isinstance(v, sp.Tuple):
             out[k] = [(f(val), f(m)) for val, m in v]
