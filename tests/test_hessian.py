@@ -197,3 +197,16 @@ def test_bad_input():
         cluster_eigenvalues([1.0, 2.0], rtol=0.0)
     with pytest.raises(ValueError, match="NaN"):
         cluster_eigenvalues([1.0, float("nan")])
+
+
+def test_verdict_check_is_not_circular(monkeypatch):
+    """A wrong symbolic derivative (sign flipped) must make the verdict checks
+    fail: they compare it with finite differences of measured kappa."""
+    import ufm._checks_hessian as ch
+
+    true = ch.condition_number_derivative
+    monkeypatch.setattr(ch, "condition_number_derivative", lambda p, b, r: -true(p, b, r))
+    p = UFMProblem(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3)
+    res = {r.id: r for r in ch.run(VerifyContext(problem=p, progress=lambda m: None))}
+    assert not res["hessian.thm42.full"].passed
+    assert not res["hessian.thm42.loss"].passed
