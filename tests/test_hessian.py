@@ -108,6 +108,32 @@ def test_joint_nullity_and_partial_spectrum(shape, lam_b):
         assert np.sum(np.abs(ev - v) <= 1e-6 * lmax) >= m
 
 
+def _remove(ev, partial, tol):
+    """The multiset ev minus the closed-form eigenvalues (each matched once)."""
+    ev = list(np.sort(ev))
+    for v, m in partial:
+        for _ in range(m):
+            j = int(np.argmin(np.abs(np.asarray(ev) - v)))
+            assert abs(ev[j] - v) <= tol
+            ev.pop(j)
+    return np.asarray(ev)
+
+
+@pytest.mark.parametrize("K,n", [(3, 2), (4, 1)])
+def test_joint_rest_does_not_depend_on_d(K, n):
+    """After removing the closed-form joint eigenvalues, the 2K(K-1) + K - 1
+    left over are the same for d = K-1, K, K+2 (as derived)."""
+    rests = []
+    for d in (K - 1, K, K + 2):
+        p = UFMProblem(K=K, d=d, n=n, alpha=0.05, lam_W=3e-3, lam_H=8e-3, lam_b=2e-3)
+        ev = np.linalg.eigvalsh(joint_hessian(solve(p).params, p))
+        rest = _remove(ev, joint_partial_spectrum(p), 1e-6 * np.max(ev))
+        assert rest.size == 2 * K * (K - 1) + K - 1
+        rests.append(rest)
+    for r in rests[1:]:
+        np.testing.assert_allclose(r, rests[0], rtol=0, atol=1e-6 * np.max(rests[0]))
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 1), (3, 2, 2), (4, 5, 2)])
 @pytest.mark.parametrize("reading", ["loss", "full"])
 def test_lanczos_agrees_with_dense(shape, reading):

@@ -326,15 +326,47 @@ def _derive() -> Derivation:
         r"no further null directions (the minimum is non-degenerate transversally to the orbit).",
     )
     D.note(
-        "Further closed-form joint eigenvalues",
+        "Further closed-form joint eigenvalues: within-class deviations and the bias",
         r"Within-class deviations $\Delta h_{k,i}$ with $\sum_i \Delta h_{k,i} = 0$ do not couple "
         r"to $W$ or $b$ (both cross terms are sums over the class), so the full H-block values "
         r"$\lambda_H + \nu\lambda_t$ (mult. $K(n-1)$), $\lambda_H + \nu p_{nt}$ (mult. $K(n-1)(K-2)$) "
         r"and $\lambda_H$ (mult. $K(n-1)(d-K+1)$) are joint eigenvalues; the bias along "
         r"$\mathbf 1$ (never coupled: $A_k\mathbf 1 = 0$) gives $\lambda_b$ (mult. 1, or the null "
-        r"direction when $\lambda_b = 0$). The remaining $2Kd + K - 1$ directions couple "
-        r"$W$, the class means and $b$ and are left to the numerics.",
+        r"direction when $\lambda_b = 0$).",
     )
+    # Directions orthogonal to the ETF span V: the coupling goes through the
+    # gradient residual G = dL/dZ = (P - Y)/N only (the bilinear term <G, dW dH>).
+    y_t = 1 - alpha + alpha / K
+    D.identity("residual at the minimizer, target entry: p_t - y_t = -(K-1) c", pt_a - y_t, -(K - 1) * c)
+    D.identity("residual at the minimizer, non-target entry: p_nt - alpha/K = c", pnt_a - alpha / K, c)
+    D.note(
+        "Joint block orthogonal to the ETF span",
+        r"So $p^{(k)} - y^{(k)} = -cK(e_k - \mathbf 1/K)$. Take $\Delta W$ with rows in $V^\perp$ and "
+        r"class-mean perturbations $\Delta h_k \in V^\perp$: the logits do not move to first order "
+        r"($\Delta W h_k = 0$, $W\Delta h_k = 0$) and the second-order term is $\langle G, \Delta W\Delta H"
+        r"\rangle$. For one unit direction $e\in V^\perp$, with $a = \Delta W e\in\mathbb R^K$ and "
+        r"$v_k = \sqrt n\,\Delta h_k\cdot e$ (so $\|\Delta H\|^2 = \|v\|^2$), "
+        r"$\langle G,\Delta W\Delta H\rangle = \sum_k \tfrac{n}{N} (p^{(k)}-y^{(k)})^\top a\,\Delta h_k\cdot e "
+        r"= -\tfrac{c}{\sqrt n} v^\top P a$: the Hessian on $(a, v)$ is "
+        r"$\begin{pmatrix}\lambda_W I & -\tfrac{c}{\sqrt n}P\\ -\tfrac{c}{\sqrt n}P & \lambda_H I\end{pmatrix}$. "
+        r"Nothing else couples to these directions ($\Delta W\Delta h = 0$ when one of the two lies in $V$ "
+        r"and the other in $V^\perp$).",
+    )
+    D.identity("coupling scale: (n/N) c K = c", n * c * K / N, c)
+    D.identity("2x2 block on range(P): determinant lambda_W lambda_H - c^2/n = 0",
+               lW * lH - (c / sp.sqrt(n)) ** 2, 0,
+               r"So its eigenvalues are $0$ (these are the rotations mixing $V$ and $V^\perp$) and "
+               r"$\lambda_W + \lambda_H$; on $\mathbf 1$ ($P\mathbf 1 = 0$) the block is "
+               r"$\operatorname{diag}(\lambda_W, \lambda_H)$.")
+    D.identity("V-perp block: multiplicities 2(K-1) + 2 = 2K per direction e",
+               2 * (K - 1) + 2, 2 * K)
+    D.identity("dimension count: within-class K(n-1)d + V-perp 2K(d-K+1) + rest = Kd + Nd + K",
+               K * (n - 1) * d + 2 * K * (d - K + 1) + (2 * K * (K - 1) + K), K * d + N * d + K,
+               r"The rest, $2K(K-1) + K$ directions ($\Delta W$ rows and class means in $V$, and $b$), "
+               r"does not depend on $d$; it holds the $(K-1)(K-2)/2$ rotations within $V$ and the "
+               r"bias along $\mathbf 1$, and its other eigenvalues are left to the numerics.")
+    D.identity("rotation null directions: (K-1)(d-K+1) + (K-1)(K-2)/2 = (K-1)(2d-K)/2",
+               (K - 1) * (d - K + 1) + (K - 1) * (K - 2) / 2, (K - 1) * (2 * d - K) / 2)
     lb = sp.Symbol("lambda_b", nonnegative=True)
     D.symbols["lambda_b"] = lb
     joint_partial = [
@@ -342,6 +374,10 @@ def _derive() -> Derivation:
         (lH + nu * pnt_a, K * (n - 1) * (K - 2)),
         (lH, K * (n - 1) * (d - K + 1)),
         (lb, sp.Integer(1)),
+        (lW + lH, (K - 1) * (d - K + 1)),
+        (lW, d - K + 1),
+        (lH, d - K + 1),
+        (sp.Integer(0), (K - 1) * (d - K + 1)),
     ]
 
     D.note(
@@ -449,12 +485,22 @@ def joint_nullity(problem: UFMProblem) -> int:
 
 
 def joint_partial_spectrum(problem: UFMProblem) -> list[list]:
-    """Joint-Hessian eigenvalues known in closed form (within-class block and
-    bias along 1), [[value, multiplicity]], a sub-multiset of the spectrum."""
+    """Joint-Hessian eigenvalues known in closed form, [[value, multiplicity]]
+    (ascending, equal values merged), a sub-multiset of the spectrum: the
+    within-class block, the bias along 1, and the block orthogonal to the ETF
+    span (lam_W + lam_H, lam_W, lam_H, and rotation zeros). The other
+    2K(K-1) + K - 1 eigenvalues do not depend on d."""
     _require(problem)
     a = _args(problem)
-    out = [[float(v(*a)), int(m(*a))] for v, m in _numeric()["joint_partial"]]
-    return [e for e in out if e[1] > 0]
+    merged: list[list] = []
+    for v, m in sorted((float(v(*a)), int(m(*a))) for v, m in _numeric()["joint_partial"]):
+        if m <= 0:
+            continue
+        if merged and abs(v - merged[-1][0]) <= 1e-12 * max(abs(v), 1e-300):
+            merged[-1][1] += m  # equal values (e.g. lam_W = lam_H) add up
+        else:
+            merged.append([v, m])
+    return merged
 
 
 def _case(p: UFMProblem, block: str, reading: str) -> str:
