@@ -73,10 +73,10 @@ def _lemma1(ctx, n) -> list[CheckResult]:
         key = jax.random.PRNGKey(ctx.seed)
         rows = []
         worst, ends_ok = 0.0, True
+        draw = jax.jit(lambda keys, th: jnp.sum(
+            (jax.vmap(lambda kk: QuadraticLSRProblem.oracle(arr, w, kk, th))(keys) - arr["a"] * w) ** 2, axis=1))
         for k, th in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
-            keys = jax.random.split(jax.random.fold_in(key, k), n)
-            g = jax.vmap(lambda kk: QuadraticLSRProblem.oracle(arr, w, kk, th))(keys)
-            err = np.asarray(jnp.sum((g - arr["a"] * w) ** 2, axis=1))
+            err = np.asarray(draw(jax.random.split(jax.random.fold_in(key, k), n), th))
             st = upper_confidence(err)
             bnd = LB.lemma1_bound(q.sigma2, q.delta, th)
             row = {"theta": th, "bound": bnd, "ucb": st["ucb"], "mean": st["mean"], "exact": q.lemma1_exact(th)}
@@ -427,10 +427,9 @@ def _lsr_pre(ctx) -> CheckResult:
         lp = LogRegProblem.generate(d=20, K=10, N=1000, lam=1e-2, seed=ctx.seed)
         arr = lp.arrays()
         # teacher: full-batch gradient descent on F (step 1/L), 300 steps
-        W = jnp.zeros((lp.K, lp.d))
-        step = jax.jit(lambda W: W - LogRegProblem.full_grad(arr, W) / lp.L_bound)
-        for _ in range(300):
-            W = step(W)
+        Lb = lp.L_bound
+        W = jax.jit(lambda W0: jax.lax.fori_loop(
+            0, 300, lambda t, W: W - LogRegProblem.full_grad(arr, W) / Lb, W0))(jnp.zeros((lp.K, lp.d)))
         n_it = 64 if ctx.quick else 256
         sim = simulate(lp, [(0.5 / lp.L_bound, 0.0, 200)], n_it, ctx.seed, record=False)
         Ws = jnp.asarray(sim["w_final"])

@@ -142,3 +142,39 @@ def lsr_stages(eta: float, theta: float, T: int) -> list:
 def tsla_stages(eta1: float, theta: float, T1: int, eta2: float, T2: int) -> list:
     """Algorithm 2 with A = SGD: LSR for T1 steps, then one-hot labels for T2 steps."""
     return [(eta1, theta, T1), (eta2, 0.0, T2)]
+
+
+@jax.jit
+def _logreg_block(arr, W, key, eta, theta, T):
+    n = W.shape[0]
+
+    def body(t, W):
+        # one index per seed per step: the entries of one randint vector are independent
+        i = jax.random.randint(jax.random.fold_in(key, t), (n,), 0, arr["X"].shape[0])
+        x = arr["X"][i]
+        lab = (1 - theta) * arr["Yoh"][i] + theta * arr["Yhat"][i]
+        p = jax.nn.softmax(jnp.einsum("nkd,nd->nk", W, x), axis=-1)
+        return W - eta * ((p - lab)[:, :, None] * x[:, None, :] + arr["lam"] * W)
+
+    return jax.lax.fori_loop(0, T, body, W)
+
+
+def sgd_logreg_seeds(problem, eta: float, theta: float, T: int, n_seeds: int, seed: int = 0, *,
+                     yhat=None, chunk: int = 1000, W0=None) -> np.ndarray:
+    """Single-sample SGD with LSR (Algorithm 1; theta = 0 is plain SGD) on a `LogRegProblem`
+    for `n_seeds` independent seeds, batched over seeds (one key per step and chunk): the
+    fast path for benchmark B3. Returns the final weights (n_seeds, K, d)."""
+    require_x64()
+    _validate_stages([(eta, theta, T)])
+    if not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise ValueError(f"n_seeds={n_seeds!r} is out of range; allowed: integer >= 1")
+    arr = problem.arrays(yhat)
+    chunk = max(1, min(int(chunk), n_seeds))
+    base = jax.random.PRNGKey(seed)
+    W0 = jnp.zeros((problem.K, problem.d)) if W0 is None else jnp.asarray(W0, jnp.float64)
+    outs = []
+    for c, start in enumerate(range(0, n_seeds, chunk)):
+        W = jnp.broadcast_to(W0, (chunk,) + W0.shape)
+        outs.append(np.asarray(_logreg_block(arr, W, jax.random.fold_in(base, c), eta, theta,
+                                                 jnp.asarray(int(T), jnp.int32))))
+    return np.concatenate(outs)[:n_seeds]
