@@ -43,3 +43,30 @@ from ._hessian import (
     hvp as hvp,
     lanczos_extremes as lanczos_extremes,
 )
+from ._lsr_bounds import (
+    bounds as lsr_derivation,
+    lemma1_bound as lemma1_bound,
+    thm3_parameters as thm3_parameters,
+    thm4_parameters as thm4_parameters,
+    thm5_parameters as thm5_parameters,
+    total_samples as total_samples,
+    table1_orders as table1_orders,
+)
+from ._lsr_problems import (
+    LogRegProblem as LogRegProblem,
+    QuadraticLSRProblem as QuadraticLSRProblem,
+    estimate_constants as estimate_constants,
+)
+from ._lsr_sim import (
+    simulate as simulate_lsr,
+    sgd_logreg_seeds as sgd_logreg_seeds,
+    upper_confidence as upper_confidence,
+)
+from ._tsla import (
+    OnlineConstants as OnlineConstants,
+    TSLAState as TSLAState,
+    make_tsla_step as make_tsla_step,
+    smooth_labels as smooth_labels,
+    theory_switch_step as theory_switch_step,
+    tsla_labels as tsla_labels,
+)
