@@ -199,6 +199,10 @@ def _derive() -> Derivation:
     sol = sp.rsolve(r(tt + 1) - (1 - eta * mu) * r(tt) - eta * V / 2, r(tt), {r(0): r0})
     closed = r0 * (1 - eta * mu) ** tt + V / (2 * mu) * (1 - (1 - eta * mu) ** tt)
     D.identity("PL recursion solved by sympy.rsolve", sol, closed)
+    D.note("typo in the paper's eq. (16)",
+           r"The paper's unrolled recursion sums $(1-\eta_1\mu/2)^i$; the recursion above has ratio "
+           r"$1-\eta_1\mu$ (as the paper's next line, $\sum_i(1-\eta_1\mu)^i\le1/(\eta_1\mu)$, uses). "
+           r"The result (17) is unaffected.")
     D.cited("(1 - eta mu)^t <= exp(-eta mu t) and 1 - q^t <= 1",
             r"$1-x\le e^{-x}$ with $x=\eta_1\mu\in(0,1]$ ($\eta_1=1/L$, $\mu\le L$); "
             r"$r_0=F(w_0)-F^*\le F(w_0)$ needs $F^*\ge0$ (unstated).")
