@@ -450,6 +450,7 @@ def _lsr_pre(ctx) -> CheckResult:
 def _logreg_bounds(ctx, n) -> list[CheckResult]:
     """Theorems 5 and 3 on L2 logistic regression: L, mu analytic; sigma^2, delta by Monte Carlo."""
     out = []
+    n = min(n, 2000)  # a full gradient per recorded step: 2000 seeds keep it to a few seconds
     with Timer() as t_est:
         lp = LogRegProblem.generate(d=5, K=4, N=200, lam=0.05, separation=2.0, seed=ctx.seed)
         arr = lp.arrays()
