@@ -27,6 +27,7 @@ from ufm._symbolic_hessian import (
     hessian_derivation,
     joint_nullity,
     joint_partial_spectrum,
+    joint_spectrum,
     spectrum,
 )
 
@@ -94,6 +95,8 @@ def test_symbolic_spectra_equal_dense_jax(shape, lw, lh, where, frac):
             _assert_spectrum_matches(spectrum(p, block, reading), ev)
             kap = condition_number_from_eigenvalues(ev)["kappa"]
             assert kap == pytest.approx(condition_number(p, block, reading), rel=RTOL)
+    # the whole joint spectrum (closed forms + the 4x4 standard block)
+    _assert_spectrum_matches(joint_spectrum(p), np.linalg.eigvalsh(joint_hessian(sol.params, p)))
 
 
 @pytest.mark.parametrize("shape,lam_b", [((2, 1, 2), 1e-3), ((2, 3, 1), 0.0), ((3, 2, 2), 0.0),
@@ -190,8 +193,8 @@ def test_verify_group_defaults_pass():
     res = run(VerifyContext(problem=p, progress=lambda m: None))
     ids = [r.id for r in res]
     assert ids == [f"hessian.{b}.{r}.{k}" for b in "WH" for r in ("loss", "full")
-                   for k in ("spectrum", "condition")] + ["hessian.joint.nullity", "hessian.thm42.loss",
-                                                          "hessian.thm42.full"]
+                   for k in ("spectrum", "condition")] + ["hessian.joint.nullity", "hessian.joint.spectrum",
+                                                          "hessian.thm42.loss", "hessian.thm42.full"]
     assert all(r.applicable and r.passed for r in res), [(r.id, r.details.get("reason")) for r in res
                                                           if not r.passed]
     full = {r.id: r for r in res}["hessian.thm42.full"]
@@ -205,7 +208,7 @@ def test_verify_group_defaults_pass():
 ])
 def test_verify_group_not_applicable(kwargs, word):
     res = run(VerifyContext(problem=UFMProblem(**kwargs), progress=lambda m: None))
-    assert len(res) == 11 and all(not r.applicable for r in res)
+    assert len(res) == 12 and all(not r.applicable for r in res)
     assert all(word in r.details["reason"] for r in res)
 
 

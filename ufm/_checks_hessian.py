@@ -65,6 +65,7 @@ from ._symbolic_hessian import (
     hessian_derivation,
     joint_nullity,
     joint_partial_spectrum,
+    joint_spectrum,
     spectrum,
 )
 
@@ -92,15 +93,18 @@ def _ids():
     for b in BLOCKS:
         for r in READINGS:
             ids += [f"{GROUP}.{b}.{r}.spectrum", f"{GROUP}.{b}.{r}.condition"]
-    ids.append(f"{GROUP}.joint.nullity")
+    ids += [f"{GROUP}.joint.nullity", f"{GROUP}.joint.spectrum"]
     ids += [f"{GROUP}.thm42.{r}" for r in READINGS]
     return ids
 
 
 def _claim_of(i: str) -> str:
     parts = i.split(".")
-    if parts[1] == "joint":
+    if parts[1] == "joint" and parts[2] == "nullity":
         return "joint Hessian (W, H, b) nullity = rotation orbit dimension (+1 if lam_b = 0)"
+    if parts[1] == "joint":
+        return ("joint Hessian (W, H, b) spectrum: closed forms + eigenvalues of a 4x4 "
+                "block, with multiplicities")
     if parts[1] == "thm42":
         return f"Thm 4.2 ({parts[2]} reading): larger alpha -> smaller condition number"
     b, r, kind = parts[1], parts[2], parts[3]
@@ -139,7 +143,8 @@ def _l3_estimate(params: UFMParams, problem, block, reading, seed: int) -> float
     return float(np.linalg.norm(H1 - H0, 2) / t)
 
 
-def _spectrum_check(i, block, reading, expected, ev, common, why, seconds):
+def _spectrum_check(i, block, reading, expected, ev, common, why, seconds, claim=None):
+    claim = claim or _claim_spectrum(block, reading)
     lmax = float(np.max(np.abs(ev)))
     obs = cluster_eigenvalues(ev, CLUSTER_RTOL, lmax)
     exp_vals = [v for v, _ in expected]
@@ -152,7 +157,7 @@ def _spectrum_check(i, block, reading, expected, ev, common, why, seconds):
     details["error_kind"] = ("max over eigenvalues of |obs - exp| / |exp| (|obs| / lambda_max "
                              "where exp = 0), sorted eigenvalues paired one to one")
     if exp_sorted.size != ev.size:
-        return failed(i, GROUP, _claim_spectrum(block, reading), SRC,
+        return failed(i, GROUP, claim, SRC,
                       f"dimension mismatch: {exp_sorted.size} expected eigenvalues, {ev.size} observed",
                       details, seconds)
     ev_sorted = np.sort(ev)
@@ -163,7 +168,7 @@ def _spectrum_check(i, block, reading, expected, ev, common, why, seconds):
     if not mult_ok:
         details["problem"] = "multiplicities differ"
     details["dimension"] = int(ev.size)
-    return CheckResult(i, GROUP, _claim_spectrum(block, reading), SRC, exp_cl, obs, err,
+    return CheckResult(i, GROUP, claim, SRC, exp_cl, obs, err,
                        TOL_SPECTRUM, passed, True, seconds, details)
 
 
@@ -326,10 +331,21 @@ def run(ctx: VerifyContext) -> list[CheckResult]:
             out.append(CheckResult(f"{GROUP}.joint.nullity", GROUP, _claim_of(f"{GROUP}.joint.nullity"),
                                    SRC, exp_null, obs_null, float(abs(obs_null - exp_null)), 0.0,
                                    bool(passed), True, t_joint.seconds, det))
+        jid = f"{GROUP}.joint.spectrum"
+        out.append(_spectrum_check(
+            jid, "joint", "full", joint_spectrum(p), evj,
+            {**common, "relative_error_estimate": "see the block spectra",
+             "structure": ("within-class block; block orthogonal to the ETF span (lam_W + lam_H, lam_W, "
+                           "lam_H, rotation zeros); inside the span, by S_K-isotypic component: trivial "
+                           "2x2 (+ lam_b), [K-2,2] 2x2, [K-2,1,1] 2x2 (rotation zero), standard: lam_W "
+                           "and the eigenvalues of a 4x4 matrix (mult. K-1), see proofs/thm42_hessian.md")},
+            "Weyl bound as for the block spectra (same solved point, same tolerance)", t_joint.seconds,
+            claim=_claim_of(jid)))
     else:
-        out.append(not_applicable(f"{GROUP}.joint.nullity", GROUP, _claim_of(f"{GROUP}.joint.nullity"),
-                                  SRC, f"joint dimension {dim_joint} > {DENSE_MAX_DIM}: too large for a "
-                                  "dense Hessian", common))
+        for jid in (f"{GROUP}.joint.nullity", f"{GROUP}.joint.spectrum"):
+            out.append(not_applicable(jid, GROUP, _claim_of(jid), SRC,
+                                      f"joint dimension {dim_joint} > {DENSE_MAX_DIM}: too large for a "
+                                      "dense Hessian", common))
 
     for b in BLOCKS:
         dim = x.W.size if b == "W" else x.H.size

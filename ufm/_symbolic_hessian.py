@@ -9,6 +9,8 @@ the exact eigenvalues, with multiplicities as functions of K, d, n, of
   (the regularized objective: the loss block plus lambda_W I or lambda_H I),
 * the joint Hessian of the full objective in (W, H, b): its nullity, from the
   rotation symmetry W -> W Q, H -> Q^T H (and the bias shift when lambda_b = 0),
+  and its whole spectrum: closed forms, plus the eigenvalues of one explicit
+  4 x 4 matrix (the standard S_K-isotypic block; a quartic factor),
 
 then the condition number within the non-zero eigenvalue space, its
 derivative in alpha and the exact sign condition, reading by reading.
@@ -29,6 +31,8 @@ True
 [[0.0, 11], [0.01595991, 5], [0.04358201, 3], [0.05739306, 1]]
 >>> round(condition_number(p, "W", "full"), 6), derivative_sign(p, "W", "full")
 (12.478612, 1)
+>>> sum(m for _, m in joint_spectrum(p)), joint_spectrum(p)[0]   # dimension, null space
+(84, [0.0, 9])
 """
 
 from __future__ import annotations
@@ -380,6 +384,67 @@ def _derive() -> Derivation:
         (sp.Integer(0), (K - 1) * (d - K + 1)),
     ]
 
+    # ---------------------------------------- joint block inside the ETF span
+    D.note(
+        "Joint block inside the ETF span: coordinates",
+        r"Write $w_k = \|w\| u_k$, $h_k = \|h\| u_k$ with $U^\top U = \kappa_0 P$, $\kappa_0 = K/(K-1)$. "
+        r"Perturbations inside $V$: $\Delta W = A U^\top$ ($A\mathbf 1 = 0$), class means "
+        r"$\Delta\bar H = U B$ ($\mathbf 1^\top B = 0$), and $\Delta b$. Then $\|\Delta W\|^2 = \kappa_0\|A\|^2$, "
+        r"$\|\Delta H\|^2 = n\kappa_0\|B\|^2$, the class-mean logits move by "
+        r"$X = \kappa_0(\|h\| A + \|w\| B) + \Delta b\mathbf 1^\top$ to first order and by "
+        r"$\kappa_0 AB$ to second order, so the Hessian form is "
+        r"$\tfrac1K\sum_k x_k^\top A_k x_k - 2c\kappa_0\operatorname{tr}(PAB) + \lambda_W\kappa_0\|A\|^2 + "
+        r"\lambda_H n\kappa_0\|B\|^2 + \lambda_b\|\Delta b\|^2$ (using $p^{(k)}-y^{(k)} = -cK(e_k - \mathbf 1/K)$). "
+        r"It commutes with relabelling the classes, so it is block diagonal over the $S_K$-isotypic "
+        r"components: trivial (A, B, b: 3 copies), standard (5 copies, multiplicity $K-1$), $[K-2,2]$ "
+        r"(symmetric part of family (d); 2 copies, multiplicity $K(K-3)/2$) and $[K-2,1,1]$ (antisymmetric "
+        r"part; 2 copies, multiplicity $(K-1)(K-2)/2$).",
+    )
+    D.identity("isotypic dimensions add up to 2K(K-1) + K (K >= 3)",
+               3 + 5 * (K - 1) + 2 * K * (K - 3) / 2 + 2 * (K - 1) * (K - 2) / 2, 2 * K * (K - 1) + K)
+    # 2x2 blocks: A = a Y, B = b Y with Y = P (trivial, A_k acts by lambda_t) or Y in family (d)
+    # (A_k acts by p_nt), Y^T = eps Y; normalised coordinates give
+    # [[lW + mu q, (rho q/K - eps c)/sqrt(n)], [., lH + nu q]], q = lambda_t or p_nt.
+    qq, eps = sp.symbols("q epsilon", real=True)
+    off = (rho * qq / K - eps * c) / sp.sqrt(n)
+    M2 = sp.Matrix([[lW + mu * qq, off], [off, lH + nu * qq]])
+    D.identity("off-diagonal: sqrt(mu nu) = rho / (K sqrt(n)) at the minimizer",
+               mu * nu, rho**2 / (K**2 * n))
+    D.identity("2x2 block determinant, symmetric Y (eps = +1): 4 q rho c / (K n)",
+               M2.det().subs(eps, 1), 4 * qq * rho * c / (K * n))
+    D.identity("2x2 block determinant, antisymmetric Y (eps = -1): 0",
+               M2.det().subs(eps, -1), 0,
+               r"$\epsilon = -1$ (antisymmetric $Y$: rotations inside $V$) gives the null eigenvalue; the "
+               r"other eigenvalues are the roots of $x^2 - \operatorname{tr}x + \det$.")
+    tr2 = lW + lH + (mu + nu) * qq
+
+    def roots2(qv, ev):
+        dt = 2 * qv * rho * c * (1 + ev) / (K * n)
+        tv = tr2.subs(qq, qv)
+        disc = sp.sqrt(tv**2 - 4 * dt)
+        return (tv - disc) / 2, (tv + disc) / 2
+
+    triv_lo, triv_hi = roots2(lt_v, 1)
+    sym_lo, sym_hi = roots2(pnt_a, 1)
+    anti_hi = tr2.subs(qq, pnt_a)
+    # standard block: coefficients in the basis diag(v), v 1^T, 1 v^T (v orthogonal to 1, |v| = 1)
+    D.identity("(A_k v)_k = p_t v_k - p_t (p.v) = p_t (1 - delta) v_k (p.v = delta v_k)",
+               pt - pt * delta, pt * (1 - delta))
+    D.identity("v^T A_k v = p_nt |v|^2 + delta v_k^2 - delta^2 v_k^2",
+               pnt + delta - delta**2, pnt + delta * (1 - delta))
+    M4 = _standard_block(K, n, pnt, sp.sqrt(h2), sp.sqrt(w2), c, lW, lH, lb)
+    D.note(
+        "Standard block",
+        r"With $A = a_1(\operatorname{diag}v - (v\mathbf 1^\top + \mathbf 1 v^\top)/K) + a_2\,\mathbf 1 v^\top$, "
+        r"$B = b_1(\operatorname{diag}v - (v\mathbf 1^\top+\mathbf 1v^\top)/K) + b_2\, v\mathbf 1^\top$, "
+        r"$\Delta b = b_3 v$ (orthogonal coordinates) and $\sum_k x_k^\top A_k x_k = a^2 p_t(1-p_t) + "
+        r"2a\beta p_t(1-\delta) + \beta^2(Kp_{nt} + \delta(1-\delta))$ for $X = a\operatorname{diag}v + "
+        r"\beta v\mathbf 1^\top + \gamma\mathbf 1v^\top$: $a_2$ (a common shift of all classifier rows) "
+        r"decouples with eigenvalue $\lambda_W$; $(a_1, b_1, b_2, b_3)$ give the symmetric $4\times4$ "
+        r"matrix below (results: `standard_block`), whose characteristic polynomial is the remaining "
+        r"quartic factor. For $K=2$, $a_1$ and $b_1$ do not exist (family (c) is empty): keep $(b_2, b_3)$.",
+    )
+    D.define("standard block (a_1, b_1, b_2, b_3), multiplicity K-1 each", sp.Symbol("M_4"), M4)
     D.note(
         "Summary (K >= 3; for K = 2 drop the rows with multiplicity K-2, K^2-3K+1 and the lambda_s row)",
         "| block | eigenvalue (loss reading; full: add $\\lambda_W$ / $\\lambda_H$) | multiplicity |\n"
@@ -396,7 +461,9 @@ def _derive() -> Derivation:
         "for K=2), $d\\kappa/d\\alpha = -(K-1)$; full reading $1 + \\rho p_t p_{nt}/c$ (W; H when d > K-1), "
         "$d\\kappa/d\\alpha = (\\rho(2p_t-1)-1)/(Kc)$, positive (Theorem 4.2 fails) iff $\\rho(2p_t-1) > 1$; "
         "full H-block with d = K-1: $(\\lambda_H + \\nu K p_t p_{nt})/(\\lambda_H + \\nu p_{nt})$. Joint "
-        "Hessian nullity: $(K-1)(2d-K)/2$, $+1$ when $\\lambda_b = 0$.",
+        "Hessian nullity: $(K-1)(2d-K)/2$, $+1$ when $\\lambda_b = 0$; its whole spectrum: the closed-form "
+        "pieces above, and the eigenvalues of the $4\\times4$ standard block (roots of a quartic), "
+        "multiplicity $K-1$ each.",
     )
     D.results.update(
         rho=rho, p_target=pt_a, p_nontarget=pnt_a, c=c, mu=mu, nu=nu,
@@ -411,7 +478,45 @@ def _derive() -> Derivation:
     for (blk, rd), spec in spectra.items():
         D.results[f"spectrum_{blk}_{rd}"] = sp.Tuple(*[sp.Tuple(v, m) for v, m in spec])
     D.results["joint_partial"] = sp.Tuple(*[sp.Tuple(v, m) for v, m in joint_partial])
+    m_sym = sp.Piecewise((K * (K - 3) / 2, K3), (0, True))
+    m_anti = sp.Piecewise(((K - 1) * (K - 2) / 2, K3), (0, True))
+    D.results["joint_in_span"] = sp.Tuple(
+        sp.Tuple(triv_lo, 1), sp.Tuple(triv_hi, 1), sp.Tuple(lW, K - 1),
+        sp.Tuple(sym_lo, m_sym), sp.Tuple(sym_hi, m_sym),
+        sp.Tuple(sp.Integer(0), m_anti), sp.Tuple(anti_hi, m_anti))
+    D.results["standard_block"] = M4.subs({h2: h2_a, w2: w2_a, pnt: pnt_a})
     return D
+
+
+def _standard_block(K, n, pnt, s, t, c, lW, lH, lb) -> sp.Matrix:
+    """The 4x4 standard-isotypic block of the joint Hessian inside the ETF span.
+
+    Quadratic form in (a1, b1, b2, b3) built from trace rules for K x K
+    matrices in span{diag v, v 1^T, 1 v^T} (v orthogonal to 1, |v| = 1):
+    Frobenius Gram [[1,1,1],[1,K,0],[1,0,K]], transpose swaps v1^T and 1v^T,
+    P diag v = diag v - 1v^T/K, P v1^T = v1^T, P 1v^T = 0. Coordinates are
+    then normalised by the metric (kappa0 ||A||^2, n kappa0 ||B||^2, b3^2).
+    """
+    pt = 1 - (K - 1) * pnt
+    delta = pt - pnt
+    k0 = K / (K - 1)
+    Gam = sp.Matrix([[1, 1, 1], [1, K, 0], [1, 0, K]])
+    frob = lambda x, y: (sp.Matrix(x).T * Gam * sp.Matrix(y))[0]  # noqa: E731
+    T = lambda x: [x[0], x[2], x[1]]  # noqa: E731
+    Pleft = lambda x: [x[0], x[1], -x[0] / K]  # noqa: E731
+    a1, a2, b1, b2, b3 = sp.symbols("a1 a2 b1 b2 b3")
+    A = [a1, -a1 / K, a2 - a1 / K]
+    B = [b1, b2 - b1 / K, -b1 / K]
+    X = [s * k0 * A[i] + t * k0 * B[i] + (b3 if i == 1 else 0) for i in range(3)]
+    a, beta = X[0], X[1]
+    loss = (a**2 * pt * (1 - pt) + 2 * a * beta * pt * (1 - delta) + beta**2 * (K * pnt + delta * (1 - delta))) / K
+    form = sp.expand(loss - 2 * c * k0 * frob(T(Pleft(A)), B)
+                     + lW * k0 * frob(A, A) + lH * n * k0 * frob(B, B) + lb * b3**2)
+    metric = sp.expand(k0 * frob(A, A) + n * k0 * frob(B, B) + b3**2)
+    v = [a1, b1, b2, b3]
+    M = sp.Matrix(4, 4, lambda i, j: sp.diff(form, v[i], v[j]) / 2)
+    S = sp.diag(*[1 / sp.sqrt(sp.factor(sp.diff(metric, x, 2) / 2)) for x in v])
+    return (S * M * S).applyfunc(sp.factor)
 
 
 @functools.lru_cache(maxsize=1)
@@ -426,7 +531,10 @@ def _numeric():
     s = D.symbols
     args = [s["K"], s["n"], s["d"], s["alpha"], s["lambda_W"], s["lambda_H"], s["lambda_b"]]
     f = lambda e: sp.lambdify(args, e, modules="mpmath")  # noqa: E731
-    out = {k: f(v) for k, v in D.results.items() if not isinstance(v, sp.Tuple)}
+    out = {k: f(v) for k, v in D.results.items() if not isinstance(v, (sp.Tuple, sp.MatrixBase))}
+    M4 = D.results["standard_block"]
+    out["standard_block"] = f(M4)
+    out["standard_block_K2"] = f(M4[2:, 2:])  # K = 2: only (b2, b3) exist
     # Derivatives not worth printing in the proof: d kappa/d alpha for the
     # d = K-1 full H-block, and third derivatives (only to bound the
     # truncation error of finite differences in the checks).
@@ -498,6 +606,34 @@ def joint_partial_spectrum(problem: UFMProblem) -> list[list]:
             continue
         if merged and abs(v - merged[-1][0]) <= 1e-12 * max(abs(v), 1e-300):
             merged[-1][1] += m  # equal values (e.g. lam_W = lam_H) add up
+        else:
+            merged.append([v, m])
+    return merged
+
+
+def joint_spectrum(problem: UFMProblem) -> list[list]:
+    """The whole joint-Hessian spectrum of the full objective in (W, H, b),
+    [[value, multiplicity]] ascending (values equal to 1e-12 merged): the
+    closed-form pieces (`joint_partial_spectrum`, the trivial and
+    [K-2,2]/[K-2,1,1] 2x2 blocks) and the eigenvalues of the 4x4 standard
+    block (2x2 for K = 2; each of multiplicity K-1), the roots of the
+    remaining quartic factor of the characteristic polynomial."""
+    import numpy as np
+
+    _require(problem)
+    a = _args(problem)
+    num = _numeric()
+    pairs = [(float(v(*a)), int(m(*a))) for v, m in num["joint_partial"]]
+    pairs += [(float(v(*a)), int(m(*a))) for v, m in num["joint_in_span"]]
+    Mb = num["standard_block" if problem.K >= 3 else "standard_block_K2"](*a)
+    Mb = np.array(Mb.tolist(), dtype=float)
+    pairs += [(float(x), problem.K - 1) for x in np.linalg.eigvalsh(0.5 * (Mb + Mb.T))]
+    merged: list[list] = []
+    for v, m in sorted(pairs):
+        if m <= 0:
+            continue
+        if merged and abs(v - merged[-1][0]) <= 1e-12 * max(abs(v), abs(merged[-1][0]), 1e-300):
+            merged[-1][1] += m
         else:
             merged.append([v, m])
     return merged
