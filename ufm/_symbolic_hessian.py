@@ -522,7 +522,15 @@ def _standard_block(K, n, pnt, s, t, c, lW, lH, lb) -> sp.Matrix:
 @functools.lru_cache(maxsize=1)
 def hessian_derivation() -> Derivation:
     """The Theorem 4.2 derivation (cached on disk after the first run)."""
-    return cached(_derive, __file__, "hessian")
+    # The key covers this module and _derivation.py; the Theorem 4.1 module it
+    # builds on goes into the name, so editing either invalidates the cache.
+    import hashlib
+    import pathlib
+
+    from . import _symbolic_minimizer
+
+    dep = hashlib.sha256(pathlib.Path(_symbolic_minimizer.__file__).read_bytes()).hexdigest()[:8]
+    return cached(_derive, __file__, f"hessian-{dep}")
 
 
 @functools.lru_cache(maxsize=1)
