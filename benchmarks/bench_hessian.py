@@ -1,7 +1,7 @@
 """B2 (benchmarks.md): Hessian condition numbers at the UFM minimizer, matrix-free.
 
-    python benchmarks/bench_hessian.py                 # B2 + dense comparison (W-block dim 4,096)
-    python benchmarks/bench_hessian.py --dense-dim 8192
+    python benchmarks/bench_hessian.py                   # B2 + dense route at the B2 W-block (~3-5 min)
+    python benchmarks/bench_hessian.py --dense-dim 4096  # quicker dense comparison (K=32)
 
 1. B2 proper: at the B1a minimizer (K=100, d=128, n=20, lam_W=lam_H=lam_b=1e-3,
    alpha=0.1), the condition numbers of the W-block (dimension 12,800) and the
@@ -9,11 +9,15 @@
    space, by Lanczos on Hessian-vector products (`ufm._hessian.lanczos_extremes`).
    Targets: <= 60 s, relative error <= 1e-8 against the SymPy closed form.
 2. The dense route (Hessian materialised by batched HVPs, then eigvalsh) against
-   Lanczos, on the same solved problem, at the largest W-block this script is
-   told to build (``--dense-dim``, default 4,096 = K=32, d=128, n=20). Memory
-   alone would allow a dense block up to sqrt(24 GB / 8 B) = 54,772 (the B2
-   W-block, 12,800, is 1.3 GB; the B2 H-block, 256,000, would need 524 GB), but
-   eigvalsh is O(dim^3): the script prints the extrapolated dense time at 12,800.
+   Lanczos, on the same solved problem: by default the B2 W-block itself
+   (dimension 12,800, 1.3 GB), the largest B2 block that fits in 24 GB (the B2
+   H-block, 256,000, would need 524 GB; 24 GB holds at most dimension 54,772).
+   ``--dense-dim`` (a multiple of 128: K = dim/128, d=128, n=20) picks a smaller
+   one; eigvalsh is O(dim^3), the script prints the extrapolation to 12,800.
+
+Measured 2026-11-23 on the 2-core CPU: B2 Lanczos, 4 condition numbers, 1.2 s
+(2.4 s with JIT compilation), worst relative error 8e-12; dense W-block at
+12,800: 105 s (HVP build 29 s + eigvalsh 76 s) vs Lanczos 0.058 s: 1,800x.
 """
 
 import jax
@@ -61,7 +65,7 @@ def lanczos_run(sol, p, block, reading):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dense-dim", type=int, default=4096, help="W-block dimension K*128 of the dense comparison")
+    ap.add_argument("--dense-dim", type=int, default=12800, help="W-block dimension K*128 of the dense comparison")
     args = ap.parse_args()
     if args.dense_dim < 256 or args.dense_dim % 128:
         raise SystemExit(f"--dense-dim={args.dense_dim}: allowed: a multiple of 128, >= 256")
