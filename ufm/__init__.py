@@ -35,6 +35,7 @@ from ._symbolic_hessian import (
     condition_number as hessian_condition_number,
     condition_number_derivative as hessian_condition_number_derivative,
     joint_nullity as hessian_joint_nullity,
+    joint_spectrum as hessian_joint_spectrum,
 )
 from ._hessian import (
     block_hessian as block_hessian,
