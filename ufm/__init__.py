@@ -71,3 +71,15 @@ from ._tsla import (
     theory_switch_step as theory_switch_step,
     tsla_labels as tsla_labels,
 )
+from ._calibration import (
+    expected_calibration_error as expected_calibration_error,
+    fit_temperature as fit_temperature,
+    reliability_diagram as reliability_diagram,
+)
+from ._digits import train_digits as train_digits
+from ._dynamics import Trajectory as Trajectory, steps_to_reach as steps_to_reach, sweep as sweep
+from ._metrics import (
+    class_mean_norms as class_mean_norms,
+    classifier_norms as classifier_norms,
+    nc_metrics as nc_metrics,
+)
