@@ -111,3 +111,10 @@ def test_solve_requires_sensible_rtol():
 def test_iteration_cap_reports_not_converged():
     sol = solve(UFMProblem(K=3, d=3, n=2, alpha=0.1, lam_W=1e-3, lam_H=1e-3), max_iter=3)
     assert not sol.converged and "cap" in sol.reason and sol.iterations == 3
+
+
+def test_observed_quantities_at_exact_zero_reports_undefined_nc():
+    """W = H = 0 (the collapsed minimizer, exactly): NC metrics are 0/0, not NaN."""
+    obs = observed_quantities(jnp.zeros((3, 3)), jnp.zeros((3, 6)), jnp.zeros(3), 3)
+    assert obs["nc1"] is None and obs["nc2"] is None and obs["nc3"] is None
+    assert obs["rho"] == 0.0 and obs["p_target"] == pytest.approx(1 / 3, rel=1e-15)

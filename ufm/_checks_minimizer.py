@@ -69,10 +69,18 @@ def observed_quantities(W, H, b, K: int) -> dict:
         "h_norm_sq": float(jnp.mean(jnp.sum(H**2, axis=0))),
         "bias_norm": float(jnp.linalg.norm(b)),
         "bias_centred_norm": float(jnp.linalg.norm(b - jnp.mean(b))),
-        "nc1": float(nc1(H, K)),
-        "nc2": float(nc2(W, H, K)),
-        "nc3": float(nc3(W, H, K)),
+        "nc1": _defined(nc1, H, K),
+        "nc2": _defined(nc2, W, H, K),
+        "nc3": _defined(nc3, W, H, K),
     }
+
+
+def _defined(metric, *args):
+    """The metric's value, or None where it is 0/0 (e.g. W = H = 0 exactly)."""
+    try:
+        return float(metric(*args))
+    except ValueError:
+        return None
 
 
 def run(ctx: VerifyContext) -> list[CheckResult]:
@@ -137,6 +145,11 @@ def run(ctx: VerifyContext) -> list[CheckResult]:
         for key in ("nc1", "nc2", "nc3"):
             out.append(not_applicable(f"{GROUP}.{key}", GROUP, *claim(key), reason,
                                       {**common, "observed_if_computed": obs[key]}))
+    elif None in (obs["nc1"], obs["nc2"], obs["nc3"]):
+        for key in ("nc1", "nc2", "nc3"):
+            out.append(failed(f"{GROUP}.{key}", GROUP, *claim(key),
+                              "the solve returned W H-bar = 0 in the non-collapsed regime: NC metrics are 0/0",
+                              common, seconds))
     else:
         add("nc1", 0.0, obs["nc1"], TOL_SECOND_ORDER, WHY_SECOND, relative=False)
         add("nc2", 0.0, obs["nc2"], TOL_FIRST_ORDER, WHY_FIRST + " (absolute)", relative=False)
