@@ -10,12 +10,10 @@ sympy.rsolve, the horizons and step sizes solved from the budget split) is
 are appended.
 """
 
-import pathlib
 import sys
 
+from ufm._derivation import proof_main
 from ufm._lsr_bounds import _derive, _table1
-
-OUT = pathlib.Path(__file__).with_suffix(".md")
 
 
 def table_markdown(rows) -> str:
@@ -40,21 +38,5 @@ def table_markdown(rows) -> str:
     return "\n".join(out)
 
 
-def main(argv):
-    D = _derive()  # not the disk cache: a proof is regenerated from scratch
-    text = D.to_markdown() + "\n" + table_markdown(_table1())
-    if "--check" in argv:
-        stale = not OUT.exists() or OUT.read_text() != text
-        bad = [s.title for s in D.unverified]
-        if bad:
-            print("UNVERIFIED steps:", *bad, sep="\n  ")
-        if stale:
-            print(f"{OUT.name} is out of date: run python {__file__}")
-        return 1 if bad or stale else 0
-    OUT.write_text(text)
-    print(f"wrote {OUT} ({len(D.steps)} steps, {len(D.unverified)} unverified)")
-    return 0 if not D.unverified else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(proof_main(sys.argv[1:], __file__, _derive, lambda: table_markdown(_table1())))

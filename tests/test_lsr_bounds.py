@@ -133,13 +133,3 @@ def test_bad_theta_and_mu():
         LB.thm4_parameters(L=1.0, mu=0.0, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
     with pytest.raises(ValueError, match=r"method="):
         LB.total_samples("adam", L=1.0, mu=0.5, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
-
-
-def test_proof_document_verified_and_up_to_date():
-    import pathlib
-    import subprocess
-    import sys
-
-    script = pathlib.Path(__file__).parent.parent / "proofs" / "thm3_4_5_lsr.py"
-    proc = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -154,6 +154,30 @@ class Derivation:
         return "\n".join(out)
 
 
+def proof_main(argv: list[str], script: str, derive, extra_markdown=None) -> int:
+    """Command line of a ``proofs/*.py`` script, shared by all of them.
+
+    Regenerates ``<script>.md`` from ``derive()`` (never the disk cache: a
+    proof is rebuilt from scratch), plus ``extra_markdown()`` if given. With
+    ``--check``, writes nothing and exits 1 if a step is unverified or the
+    Markdown on disk is out of date.
+    """
+    out = pathlib.Path(script).with_suffix(".md")
+    D = derive()
+    text = D.to_markdown() + ("\n" + extra_markdown() if extra_markdown else "")
+    bad = [s.title for s in D.unverified]
+    if "--check" in argv:
+        stale = not out.exists() or out.read_text() != text
+        if bad:
+            print("UNVERIFIED steps:", *bad, sep="\n  ")
+        if stale:
+            print(f"{out.name} is out of date: run python {script}")
+        return 1 if bad or stale else 0
+    out.write_text(text)
+    print(f"wrote {out} ({len(D.steps)} steps, {len(bad)} unverified)")
+    return 0 if not bad else 1
+
+
 def _cache_dir() -> pathlib.Path:
     base = os.environ.get("UFM_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "ufm"
