@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -94,25 +95,39 @@ class Solution:
 _STALL_PATIENCE = 200
 
 
-def _scales(lam_W, lam_H, lam_b) -> UFMParams:
-    one = jnp.ones_like(lam_b)
-    return UFMParams(jnp.sqrt(lam_W), jnp.sqrt(lam_H), jnp.where(lam_b > 0, jnp.sqrt(lam_b), one))
+class _Scaled(NamedTuple):
+    """The objective in the scaled variables q = (W~, H~, b~), and the maps."""
+
+    to_scaled: Callable
+    to_original: Callable
+    fun: Callable
+    original_grad_norm: Callable
 
 
-@jax.jit
-def _lbfgs(params0, hyper, rtol, max_iter):
+def _scaled(hyper) -> _Scaled:
     alpha, lam_W, lam_H, lam_b = hyper
-    scale = _scales(lam_W, lam_H, lam_b)
+    scale = UFMParams(jnp.sqrt(lam_W), jnp.sqrt(lam_H),
+                      jnp.where(lam_b > 0, jnp.sqrt(lam_b), jnp.ones_like(lam_b)))
 
     def to_original(q):
         return UFMParams(*(x / s for x, s in zip(q, scale)))
 
-    def fun(q):
-        return objective(to_original(q), alpha, lam_W, lam_H, lam_b)
-
     def original_grad_norm(gq):
         # dF/dW = sqrt(lam_W) dF/dW~ (chain rule through W = W~ / sqrt(lam_W))
         return otu.tree_norm(UFMParams(*(g * s for g, s in zip(gq, scale))))
+
+    return _Scaled(
+        to_scaled=lambda p: UFMParams(*(x * s for x, s in zip(p, scale))),
+        to_original=to_original,
+        fun=lambda q: objective(to_original(q), alpha, lam_W, lam_H, lam_b),
+        original_grad_norm=original_grad_norm,
+    )
+
+
+@jax.jit
+def _lbfgs(params0, hyper, rtol, max_iter):
+    S = _scaled(hyper)
+    fun, to_original, original_grad_norm = S.fun, S.to_original, S.original_grad_norm
 
     opt = optax.lbfgs(
         memory_size=20,
@@ -121,7 +136,7 @@ def _lbfgs(params0, hyper, rtol, max_iter):
         ),
     )
     value_and_grad = optax.value_and_grad_from_state(fun)
-    q0 = UFMParams(*(x * s for x, s in zip(params0, scale)))
+    q0 = S.to_scaled(params0)
     g0 = original_grad_norm(jax.grad(fun)(q0))
     target = rtol * g0
 
@@ -162,17 +177,10 @@ _CG_MAX_ITER = 200
 
 @jax.jit
 def _newton_polish(params, hyper, rtol, g0):
-    alpha, lam_W, lam_H, lam_b = hyper
-    scale = _scales(lam_W, lam_H, lam_b)
-    q = UFMParams(*(x * s for x, s in zip(params, scale)))
-
-    def fun(q):
-        return objective(UFMParams(*(x / s for x, s in zip(q, scale))), alpha, lam_W, lam_H, lam_b)
-
+    S = _scaled(hyper)
+    fun, original_grad_norm = S.fun, S.original_grad_norm
+    q = S.to_scaled(params)
     grad = jax.grad(fun)
-
-    def original_grad_norm(gq):
-        return otu.tree_norm(UFMParams(*(g * s for g, s in zip(gq, scale))))
 
     def cond(carry):
         _, _, gnorm, k, ok = carry
@@ -202,7 +210,7 @@ def _newton_polish(params, hyper, rtol, g0):
 
     g = grad(q)
     q, g, gnorm, k, _ = jax.lax.while_loop(cond, body, (q, g, original_grad_norm(g), 0, True))
-    return UFMParams(*(x / s for x, s in zip(q, scale))), gnorm, k, fun(q)
+    return S.to_original(q), gnorm, k, fun(q)
 
 
 def solve(
