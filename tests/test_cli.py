@@ -96,3 +96,11 @@ def test_crashing_group_is_reported_as_failure(monkeypatch):
     ctx = verify.VerifyContext(problem=verify.UFMProblem(K=2, d=1, n=1))
     (r,) = verify.run_groups(ctx, ["broken"])
     assert r.id == "broken.error" and not r.passed and "ModuleNotFoundError" in r.details["reason"]
+
+
+def test_calibration_without_scikit_learn_is_not_applicable(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
+    ctx = verify.VerifyContext(problem=verify.UFMProblem(K=2, d=1, n=1))
+    results = verify.run_groups(ctx, ["calibration"])
+    assert len(results) == 4 and all(not r.applicable for r in results)
+    assert all("scikit-learn is not installed" in r.details["reason"] for r in results)

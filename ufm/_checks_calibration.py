@@ -40,7 +40,7 @@ import jax
 import numpy as np
 
 from ._calibration import expected_calibration_error, fit_temperature
-from ._check import CheckResult, Timer, compare
+from ._check import CheckResult, Timer, compare, not_applicable
 from ._context import VerifyContext
 from ._digits import train_digits
 from ._metrics import nc_metrics
@@ -204,6 +204,17 @@ def check_test_error_u_shape(r) -> CheckResult:
 
 
 def run(ctx: VerifyContext) -> list[CheckResult]:
+    try:
+        import sklearn  # noqa: F401  (the digits data set ships inside it)
+    except ImportError:
+        reason = ("scikit-learn is not installed: it carries the digits data set these checks "
+                  "train on; install it with pip install -e '.[data]'")
+        return [not_applicable(f"{GROUP}.{name}", GROUP, claim, f"{SOURCE}, Section 3.3", reason)
+                for name, claim in (
+                    ("ls_lower_ece_raw", "without temperature scaling, LS has a lower test ECE than CE"),
+                    ("ce_lower_ece_after_ts", "after temperature scaling, CE has a lower test ECE"),
+                    ("temperature_falls_with_alpha", "the optimal temperature falls as alpha grows"),
+                    ("test_error_u_shape", "test error is U-shaped in alpha"))]
     r = measure(ctx)
     return [check_ls_lower_raw(r), check_ce_lower_after_ts(r), check_temperature_falls(r),
             check_test_error_u_shape(r)]

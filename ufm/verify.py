@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     n_fail = sum(not r.passed for r in results if r.applicable)
     n_na = sum(not r.applicable for r in results)
     if n_na:
-        print(f"{n_na} not applicable (their theorem's assumptions do not hold here)")
+        print(f"{n_na} not applicable (reasons above)")
     print(f"{n_pass} passed, {n_fail} failed")
 
     if args.json_path is not None:
