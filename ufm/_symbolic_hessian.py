@@ -655,34 +655,30 @@ def _case(p: UFMProblem, block: str, reading: str) -> str:
     return "full"
 
 
-def condition_number(problem: UFMProblem, block: str, reading: str) -> float:
-    """lambda_max / lambda_min over the non-zero eigenvalues (closed form)."""
+def _kappa_derivative(problem: UFMProblem, block: str, reading: str, key: str, order: int) -> float:
+    """kappa (order 0) or its order-th alpha-derivative, from the closed form
+    `key_<case>`; the constant case ("one", kappa = 1) gives 1 or 0."""
     _require(problem)
     _check_block(block, reading)
     case = _case(problem, block, reading)
     if case == "one":
-        return 1.0
-    return float(_numeric()[f"kappa_{case}"](*_args(problem)))
+        return 1.0 if order == 0 else 0.0
+    return float(_numeric()[f"{key}_{case}"](*_args(problem)))
+
+
+def condition_number(problem: UFMProblem, block: str, reading: str) -> float:
+    """lambda_max / lambda_min over the non-zero eigenvalues (closed form)."""
+    return _kappa_derivative(problem, block, reading, "kappa", 0)
 
 
 def condition_number_derivative(problem: UFMProblem, block: str, reading: str) -> float:
     """d kappa / d alpha at fixed K, d, n, lam_W, lam_H (closed form)."""
-    _require(problem)
-    _check_block(block, reading)
-    case = _case(problem, block, reading)
-    if case == "one":
-        return 0.0
-    return float(_numeric()[f"dkappa_{case}"](*_args(problem)))
+    return _kappa_derivative(problem, block, reading, "dkappa", 1)
 
 
 def condition_number_third_derivative(problem: UFMProblem, block: str, reading: str) -> float:
     """d^3 kappa / d alpha^3 (closed form), to bound finite-difference error."""
-    _require(problem)
-    _check_block(block, reading)
-    case = _case(problem, block, reading)
-    if case == "one":
-        return 0.0
-    return float(_numeric()[f"d3kappa_{case}"](*_args(problem)))
+    return _kappa_derivative(problem, block, reading, "d3kappa", 3)
 
 
 def derivative_sign(problem: UFMProblem, block: str, reading: str) -> int:
