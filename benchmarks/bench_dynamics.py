@@ -2,7 +2,7 @@
 
 6 alphas x 5 seeds x 10,000 full-batch gradient-descent steps at K=10, d=32,
 n=50, metrics (NC1-3, loss, training error, norms, gradient norm) every 100
-steps, with `ufm._dynamics.sweep` (one jitted program: vmap over alpha and
+steps, with `ufm.nc.dynamics.sweep` (one jitted program: vmap over alpha and
 seeds, lax.scan over records). Target: <= 60 s on the 2-core CPU.
 
 Baseline, measured in the same run: the obvious implementation, a Python
@@ -22,9 +22,9 @@ import time  # noqa: E402
 
 import jax.numpy as jnp  # noqa: E402
 
-from ufm._dynamics import _measure, sweep  # noqa: E402
-from ufm._objective import init_params, objective  # noqa: E402
-from ufm._problem import UFMProblem  # noqa: E402
+from ufm.nc.dynamics import _measure, sweep  # noqa: E402
+from ufm.nc.objective import init_params, objective  # noqa: E402
+from ufm.nc.problem import UFMProblem  # noqa: E402
 
 CFG = dict(K=10, d=32, n=50, lam_W=5e-4, lam_H=5e-4, lam_b=5e-4, lr=1.0, record_every=100, init_scale=0.1)
 ALPHAS = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8]

@@ -6,7 +6,7 @@
 1. B2 proper: at the B1a minimizer (K=100, d=128, n=20, lam_W=lam_H=lam_b=1e-3,
    alpha=0.1), the condition numbers of the W-block (dimension 12,800) and the
    H-block (dimension 256,000), both readings, in their non-zero eigenvalue
-   space, by Lanczos on Hessian-vector products (`ufm._hessian.lanczos_extremes`).
+   space, by Lanczos on Hessian-vector products (`ufm.nc.hessian.numeric.lanczos_extremes`).
    Targets: <= 60 s, relative error <= 1e-8 against the SymPy closed form.
 2. The dense route (Hessian materialised by batched HVPs, then eigvalsh) against
    Lanczos, on the same solved problem: by default the B2 W-block itself
@@ -31,10 +31,10 @@ import time  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ufm._hessian import _hvp, _hyper, condition_number_from_eigenvalues, lanczos_extremes  # noqa: E402
-from ufm._problem import UFMProblem  # noqa: E402
-from ufm._solve import solve  # noqa: E402
-from ufm._symbolic_hessian import condition_number  # noqa: E402
+from ufm.nc.hessian.numeric import _hvp, _hyper, condition_number_from_eigenvalues, lanczos_extremes  # noqa: E402
+from ufm.nc.problem import UFMProblem  # noqa: E402
+from ufm.nc.minimizer.solve import solve  # noqa: E402
+from ufm.nc.hessian.derivation import condition_number  # noqa: E402
 
 B2 = dict(K=100, d=128, n=20, alpha=0.1, lam_W=1e-3, lam_H=1e-3, lam_b=1e-3)
 

@@ -23,8 +23,8 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ufm._lsr_problems import LogRegProblem  # noqa: E402
-from ufm._lsr_sim import sgd_logreg_seeds  # noqa: E402
+from ufm.tsla.problems import LogRegProblem  # noqa: E402
+from ufm.tsla.simulate import sgd_logreg_seeds  # noqa: E402
 
 
 def numpy_loop(problem, eta, theta, T, n_seeds, seed=0):
@@ -69,7 +69,7 @@ def main():
     t_jax = time.perf_counter() - t0
     assert np.all(np.isfinite(W))
     arr = lp.arrays()
-    from ufm._lsr_problems import LogRegProblem as LR
+    from ufm.tsla.problems import LogRegProblem as LR
     F_mean = float(np.mean(jax.vmap(lambda w: LR.value(arr, w))(W[:256])))
 
     nb = a.baseline_seeds

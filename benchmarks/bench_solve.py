@@ -35,7 +35,7 @@ from jax.flatten_util import ravel_pytree  # noqa: E402
 from scipy.optimize import minimize  # noqa: E402
 
 from ufm import UFMProblem, closed_form, solve  # noqa: E402
-from ufm._objective import init_params, objective  # noqa: E402
+from ufm.nc.objective import init_params, objective  # noqa: E402
 
 RTOL = 1e-9
 CONFIGS = {

@@ -6,14 +6,14 @@
 
 The chain (descent lemma, Lemma 1, telescoping, the PL recursion solved by
 sympy.rsolve, the horizons and step sizes solved from the budget split) is
-`ufm._lsr_bounds._derive`; Table 1's orders (eps -> 0 limits per delta regime)
+`ufm.tsla.bounds._derive`; Table 1's orders (eps -> 0 limits per delta regime)
 are appended.
 """
 
 import sys
 
-from ufm._derivation import proof_main
-from ufm._lsr_bounds import _derive, _table1
+from ufm.core.derivation import proof_main
+from ufm.tsla.bounds import _derive, _table1
 
 
 def table_markdown(rows) -> str:

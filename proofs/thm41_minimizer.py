@@ -7,8 +7,8 @@
 
 import sys
 
-from ufm._derivation import proof_main
-from ufm._symbolic_minimizer import _derive
+from ufm.core.derivation import proof_main
+from ufm.nc.minimizer.derivation import _derive
 
 if __name__ == "__main__":
     sys.exit(proof_main(sys.argv[1:], __file__, _derive))

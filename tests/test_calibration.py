@@ -8,9 +8,9 @@ import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ufm._calibration import expected_calibration_error, fit_temperature, nll, reliability_diagram
-from ufm._context import VerifyContext
-from ufm._problem import UFMProblem
+from ufm.nc.calibration import expected_calibration_error, fit_temperature, nll, reliability_diagram
+from ufm.verify.context import VerifyContext
+from ufm.nc.problem import UFMProblem
 
 
 def softmax(z):
@@ -130,7 +130,7 @@ def test_temperature_bad_inputs():
 
 # ---------------------------------------------------------------- digits and the group
 def test_digits_split_and_shapes():
-    from ufm._digits import load_splits, train_digits
+    from ufm.nc.digits import load_splits, train_digits
 
     (Xtr, ytr), (Xva, yva), (Xte, yte) = load_splits(0)
     assert Xtr.shape == (1000, 64) and len(yva) == 350 and len(yte) == 447
@@ -146,7 +146,7 @@ def test_digits_split_and_shapes():
 
 
 def test_calibration_group_quick():
-    from ufm._checks_calibration import run
+    from ufm.verify.groups.calibration import run
 
     ctx = VerifyContext(problem=UFMProblem(K=4, d=5, n=3), seed=0, quick=True, progress=lambda m: None)
     results = run(ctx)

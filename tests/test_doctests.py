@@ -8,7 +8,7 @@ import pytest
 
 import ufm
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(ufm.__path__, "ufm.") if m.name != "ufm.__main__")
+MODULES = sorted(m.name for m in pkgutil.walk_packages(ufm.__path__, "ufm.") if not m.name.endswith("__main__"))
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,13 +5,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ufm._checks_dynamics import _u_shaped, nc2_at_nc1
-from ufm._context import VerifyContext
-from ufm._dynamics import steps_to_reach, sweep
-from ufm._metrics import nc1, nc2, nc3
-from ufm._objective import UFMParams, init_params, objective
-from ufm._problem import UFMProblem
-from ufm._symbolic_minimizer import closed_form
+from ufm.verify.groups.dynamics import _u_shaped, nc2_at_nc1
+from ufm.verify.context import VerifyContext
+from ufm.nc.dynamics import steps_to_reach, sweep
+from ufm.nc.metrics import nc1, nc2, nc3
+from ufm.nc.objective import UFMParams, init_params, objective
+from ufm.nc.problem import UFMProblem
+from ufm.nc.minimizer.derivation import closed_form
 
 SMALL = dict(K=3, d=4, n=2, lam_W=1e-2, lam_H=1e-2, lam_b=1e-2)
 
@@ -109,7 +109,7 @@ def test_u_shape_rule():
 
 
 def test_dynamics_group_quick():
-    from ufm._checks_dynamics import run
+    from ufm.verify.groups.dynamics import run
 
     ctx = VerifyContext(problem=UFMProblem(K=4, d=5, n=3), seed=0, quick=True, progress=lambda m: None)
     results = {r.id: r for r in run(ctx)}

@@ -9,18 +9,18 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ufm._checks_hessian import run
-from ufm._context import VerifyContext
-from ufm._hessian import (
+from ufm.verify.groups.hessian import run
+from ufm.verify.context import VerifyContext
+from ufm.nc.hessian.numeric import (
     block_hessian,
     cluster_eigenvalues,
     condition_number_from_eigenvalues,
     joint_hessian,
     lanczos_extremes,
 )
-from ufm._problem import UFMProblem
-from ufm._solve import solve
-from ufm._symbolic_hessian import (
+from ufm.nc.problem import UFMProblem
+from ufm.nc.minimizer.solve import solve
+from ufm.nc.hessian.derivation import (
     condition_number,
     condition_number_derivative,
     full_reading_turning_point,
@@ -231,7 +231,7 @@ def test_bad_input():
 def test_verdict_check_is_not_circular(monkeypatch):
     """A wrong symbolic derivative (sign flipped) must make the verdict checks
     fail: they compare it with finite differences of measured kappa."""
-    import ufm._checks_hessian as ch
+    import ufm.verify.groups.hessian as ch
 
     true = ch.condition_number_derivative
     monkeypatch.setattr(ch, "condition_number_derivative", lambda p, b, r: -true(p, b, r))

@@ -11,9 +11,9 @@ import math
 import pytest
 from hypothesis import assume, given, strategies as st
 
-from ufm import _lsr_bounds as LB
-from ufm._lsr_problems import QuadraticLSRProblem
-from ufm._lsr_sim import tsla_stages
+import ufm.tsla.bounds as LB
+from ufm.tsla.problems import QuadraticLSRProblem
+from ufm.tsla.simulate import tsla_stages
 
 pos = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False)  # noqa: E731
 

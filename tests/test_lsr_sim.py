@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from ufm._lsr_problems import LogRegProblem, QuadraticLSRProblem, estimate_constants, moment_recursion
-from ufm._lsr_sim import simulate, tsla_stages, upper_confidence
+from ufm.tsla.problems import LogRegProblem, QuadraticLSRProblem, estimate_constants, moment_recursion
+from ufm.tsla.simulate import simulate, tsla_stages, upper_confidence
 
 Z = 4.5  # two-sided CLT tolerance: false alarm ~7e-6 per comparison
 
@@ -115,7 +115,7 @@ def test_logreg_bad_parameters():
 
 
 def test_batched_logreg_fast_path():
-    from ufm._lsr_sim import sgd_logreg_seeds
+    from ufm.tsla.simulate import sgd_logreg_seeds
 
     lp = LogRegProblem.generate(d=4, K=3, N=40, lam=0.1, seed=0)
     W = sgd_logreg_seeds(lp, 0.2, 0.1, 0, 5, chunk=2)

@@ -8,9 +8,9 @@ import numpy as np
 import optax
 import pytest
 
-from ufm import _lsr_bounds as LB
-from ufm._lsr_problems import LogRegProblem
-from ufm._tsla import OnlineConstants, make_tsla_step, smooth_labels, theory_switch_step, tsla_labels
+import ufm.tsla.bounds as LB
+from ufm.tsla.problems import LogRegProblem
+from ufm.tsla.algorithm import OnlineConstants, make_tsla_step, smooth_labels, theory_switch_step, tsla_labels
 
 
 def ce(params, x, labels):

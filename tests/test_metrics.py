@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ufm._metrics import (
+from ufm.nc.metrics import (
     VARIANTS,
     class_mean_norms,
     classifier_norms,

@@ -10,8 +10,8 @@ from hypothesis import given, strategies as st
 from scipy.optimize import minimize_scalar
 
 from ufm import UFMProblem, closed_form, minimizer_derivation, solve
-from ufm._checks_minimizer import TOL_FIRST_ORDER, TOL_SECOND_ORDER, observed_quantities
-from ufm._objective import UFMParams, objective
+from ufm.verify.groups.minimizer import TOL_FIRST_ORDER, TOL_SECOND_ORDER, observed_quantities
+from ufm.nc.objective import UFMParams, objective
 
 lam = st.floats(-5.0, -1.0).map(lambda e: 10.0**e)  # log-uniform in [1e-5, 1e-1]
 

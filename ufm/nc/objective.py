@@ -24,7 +24,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._problem import UFMProblem
+from ufm.nc.problem import UFMProblem
 
 
 class UFMParams(NamedTuple):

@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
-from ._derivation import cached
+from ufm.core.cache import cached
 
 
 def _check_range(name, value, ok, allowed):
@@ -85,7 +85,7 @@ def _derive_moments():
 @functools.lru_cache(maxsize=1)
 def moment_recursion():
     """SymPy: E[w'] and E[w'^2] of one coordinate as functions of (m, s) and the noise."""
-    return cached(_derive_moments, __file__, "lsr_moments")
+    return cached(_derive_moments, __name__, "lsr_moments")
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,13 +5,13 @@ UFM) are about *how* training reaches neural collapse, for cross-entropy
 (alpha = 0) against label smoothing (alpha > 0). `sweep` trains the UFM of
 eq. (9)-(10) from random starts, for a grid of alpha x seeds at once:
 
-* the objective and its gradient are `ufm._objective.objective` and
+* the objective and its gradient are `ufm.nc.objective.objective` and
   `jax.grad` of it (no second objective is written here);
 * runs are vectorized with `jax.vmap` over alpha and over seeds, steps run
   in `jax.lax.scan` (records) around `jax.lax.fori_loop` (steps between
   records), so the whole sweep is one compiled program;
 * every `record_every` steps it records the objective F, the data term,
-  the training error, NC1-3 (paper definitions, `ufm._metrics`), the norm
+  the training error, NC1-3 (paper definitions, `ufm.nc.metrics`), the norm
   of the full gradient, the mean classifier norm ||w_k||, the mean feature
   norm ||h_{k,i}|| and the mean centred class-mean norm ||mu_k - mu_G||.
 
@@ -38,10 +38,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._metrics import nc1_unchecked, nc2_unchecked, nc3_unchecked
-from ._objective import UFMParams, init_params, labels, logits, loss_term, objective, regularizer
-from ._precision import require_x64
-from ._problem import UFMProblem
+from ufm.nc.metrics import nc1_unchecked, nc2_unchecked, nc3_unchecked
+from ufm.nc.objective import UFMParams, init_params, labels, logits, loss_term, objective, regularizer
+from ufm.core.precision import require_x64
+from ufm.nc.problem import UFMProblem
 
 
 class Trajectory(NamedTuple):

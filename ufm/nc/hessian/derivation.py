@@ -1,7 +1,7 @@
 """Theorem 4.2 derived in SymPy: Hessian spectra at the UFM minimizer.
 
 NC paper, Theorem 4.2 and its appendix (paper-notes A4; formula (15) is lost).
-At the closed-form minimizer of Theorem 4.1 (`_symbolic_minimizer`) we derive
+At the closed-form minimizer of Theorem 4.1 (`ufm.nc.minimizer.derivation`) we derive
 the exact eigenvalues, with multiplicities as functions of K, d, n, of
 
 * the W-block (H, b fixed) and the H-block (W, b fixed),
@@ -42,9 +42,10 @@ import math
 
 import sympy as sp
 
-from ._derivation import Derivation, cached
-from ._problem import UFMProblem
-from ._symbolic_minimizer import minimizer_derivation
+from ufm.core.cache import cached
+from ufm.core.derivation import Derivation
+from ufm.nc.problem import UFMProblem
+from ufm.nc.minimizer.derivation import minimizer_derivation
 
 SOURCE = "NC paper (Cross Entropy versus Label Smoothing), Theorem 4.2 and appendix; paper-notes A4"
 
@@ -522,15 +523,7 @@ def _standard_block(K, n, pnt, s, t, c, lW, lH, lb) -> sp.Matrix:
 @functools.lru_cache(maxsize=1)
 def hessian_derivation() -> Derivation:
     """The Theorem 4.2 derivation (cached on disk after the first run)."""
-    # The key covers this module and _derivation.py; the Theorem 4.1 module it
-    # builds on goes into the name, so editing either invalidates the cache.
-    import hashlib
-    import pathlib
-
-    from . import _symbolic_minimizer
-
-    dep = hashlib.sha256(pathlib.Path(_symbolic_minimizer.__file__).read_bytes()).hexdigest()[:8]
-    return cached(_derive, __file__, f"hessian-{dep}")
+    return cached(_derive, __name__, "hessian")
 
 
 @functools.lru_cache(maxsize=1)

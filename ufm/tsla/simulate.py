@@ -15,7 +15,7 @@ copies, and the one-sided 99% upper confidence bound is
 ``mean + z_{0.99} s / sqrt(n)`` (CLT, z_{0.99} = 2.326, s the sample standard
 deviation; valid for n in the thousands with finite variance).
 
->>> from ufm._lsr_problems import QuadraticLSRProblem
+>>> from ufm.tsla.problems import QuadraticLSRProblem
 >>> q = QuadraticLSRProblem(L=1.0, mu=0.5, sigma2=0.1, delta=0.1, F0=1.0)
 >>> r = simulate(q, [(1.0, 0.0, 50)], n_seeds=256, seed=0)
 >>> r["avg_grad_sq"].shape
@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.stats import norm
 
-from ._precision import require_x64
+from ufm.core.precision import require_x64
 
 Z99 = float(norm.ppf(0.99))
 

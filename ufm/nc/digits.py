@@ -9,7 +9,7 @@ Per seed, the data are split at random into train / validation (held out,
 for temperature scaling and for choosing alpha) / test. The network is
 64 -> `hidden` -> `width` (penultimate features h, ReLU) -> 10 logits
 W h + b, trained full-batch with Adam on the label-smoothing loss of
-eq. (9) (soft labels (1 - alpha) e_y + alpha/K, `ufm._objective.soft_labels`'s
+eq. (9) (soft labels (1 - alpha) e_y + alpha/K, `ufm.nc.objective.soft_labels`'s
 definition) plus weight decay on all weights. All (alpha, seed) runs are one
 `jax.vmap`-ed, jitted program.
 
@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._precision import require_x64
+from ufm.core.precision import require_x64
 
 K_DIGITS = 10
 SPLIT = (1000, 350)  # train, validation; the rest (447) is the test set

@@ -24,14 +24,14 @@ seconds on 2 cores). Larger blocks go through Lanczos.
 
 >>> import jax, numpy as np
 >>> jax.config.update("jax_enable_x64", True)
->>> from ufm._problem import UFMProblem
->>> from ufm._solve import solve
+>>> from ufm.nc.problem import UFMProblem
+>>> from ufm.nc.minimizer.solve import solve
 >>> p = UFMProblem(K=3, d=2, n=1, alpha=0.1, lam_W=1e-2, lam_H=1e-2)
 >>> x = solve(p).params
 >>> ev = np.linalg.eigvalsh(block_hessian(x, p, "H", "loss"))
 >>> [[round(v, 6), m] for v, m in cluster_eigenvalues(ev)]
 [[0.044029, 3], [0.12064, 3]]
->>> from ufm._symbolic_hessian import spectrum   # the closed form agrees
+>>> from ufm.nc.hessian.derivation import spectrum   # the closed form agrees
 >>> [[round(v, 6), m] for v, m in spectrum(p, "H", "loss")]
 [[0.044029, 3], [0.12064, 3]]
 """
@@ -46,9 +46,9 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from matfree import decomp
 
-from ._objective import UFMParams, loss_term, objective
-from ._precision import require_x64
-from ._problem import UFMProblem
+from ufm.nc.objective import UFMParams, loss_term, objective
+from ufm.core.precision import require_x64
+from ufm.nc.problem import UFMProblem
 
 DENSE_MAX_DIM = 3000
 CLUSTER_RTOL = 1e-6

@@ -36,9 +36,10 @@ import math
 
 import sympy as sp
 
-from ._derivation import Derivation, cached
-from ._ij_algebra import IJ
-from ._problem import UFMProblem
+from ufm.core.cache import cached
+from ufm.core.derivation import Derivation
+from ufm.core.ij_algebra import IJ
+from ufm.nc.problem import UFMProblem
 
 SOURCE = "NC paper (Cross Entropy versus Label Smoothing), Theorem 4.1, eq. (9)-(14)"
 
@@ -174,7 +175,7 @@ def _derive() -> Derivation:
 @functools.lru_cache(maxsize=1)
 def minimizer_derivation() -> Derivation:
     """The Theorem 4.1 derivation (cached on disk after the first run)."""
-    return cached(_derive, __file__, "minimizer")
+    return cached(_derive, __name__, "minimizer")
 
 
 _NAMES = ("rho", "p_target", "p_nontarget", "w_norm_sq", "h_norm_sq", "objective", "threshold")

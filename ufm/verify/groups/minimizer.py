@@ -1,8 +1,8 @@
 """Check group `minimizer`: Theorem 4.1 and eq. (13)-(14) of the NC paper.
 
-*Expected* values come from the SymPy derivation (`_symbolic_minimizer`),
+*Expected* values come from the SymPy derivation (`ufm.nc.minimizer.derivation`),
 *observed* values from the L-BFGS solution of the real objective from a
-random start (`_solve`). Nothing observed assumes the structure it tests:
+random start (`ufm.nc.minimizer.solve`). Nothing observed assumes the structure it tests:
 rho is read off the class-mean logits, norms are averaged over rows/columns,
 NC metrics are computed from the raw W and H.
 
@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._check import CheckResult, Timer, compare, failed, not_applicable
-from ._context import VerifyContext
-from ._metrics import nc1, nc2, nc3
-from ._symbolic_minimizer import SOURCE, closed_form, minimizer_derivation
+from ufm.verify.result import CheckResult, Timer, compare, failed, not_applicable
+from ufm.verify.context import VerifyContext
+from ufm.nc.metrics import nc1, nc2, nc3
+from ufm.nc.minimizer.derivation import SOURCE, closed_form, minimizer_derivation
 
 GROUP = "minimizer"
 DESCRIPTION = "Theorem 4.1: closed-form global minimizer (SymPy) against an L-BFGS solve (JAX)"
@@ -91,7 +91,7 @@ def _defined(metric, *args):
 
 def _error_estimate(p, exp, grad_norm) -> dict:
     """||grad F|| / (mu ||x*||): first-order relative distance to the minimizer set."""
-    from ._symbolic_hessian import joint_spectrum  # heavier derivation: import on use
+    from ufm.nc.hessian.derivation import joint_spectrum  # heavier derivation: import on use
 
     spectrum = joint_spectrum(p)
     lmax = max(v for v, _ in spectrum)

@@ -8,7 +8,7 @@ NC paper Section 3.3 and Appendix B.5 claim, for networks trained with CE
 3. the optimal temperature falls as alpha grows.
 
 They are measured on scikit-learn's bundled digits with a small MLP
-(`ufm._digits`). These are empirical verdicts: each check states the claim,
+(`ufm.nc.digits`). These are empirical verdicts: each check states the claim,
 the numbers (mean +- std over seeds) and whether the claim is reproduced;
 a claim not reproduced is a FAIL with the numbers.
 
@@ -23,7 +23,7 @@ Experiment, fixed up front (not tuned to any verdict):
 * alpha in {0, 0.05, 0.1, 0.2, 0.4}; 5 seeds (3 with --quick);
 * ECE with 15 equal-width bins (Guo et al. 2017) on the test set;
   temperature fitted on the validation set by minimizing the NLL
-  (`ufm._calibration.fit_temperature`); the "suitable" alpha of claim 1 is
+  (`ufm.nc.calibration.fit_temperature`); the "suitable" alpha of claim 1 is
   chosen on the validation set (lowest raw validation ECE), so the test
   comparison is not biased by choosing alpha on the test set.
 
@@ -39,11 +39,11 @@ import math
 import jax
 import numpy as np
 
-from ._calibration import expected_calibration_error, fit_temperature
-from ._check import CheckResult, Timer, compare, not_applicable
-from ._context import VerifyContext
-from ._digits import train_digits
-from ._metrics import nc_metrics
+from ufm.nc.calibration import expected_calibration_error, fit_temperature
+from ufm.verify.result import CheckResult, Timer, compare, not_applicable
+from ufm.verify.context import VerifyContext
+from ufm.nc.digits import train_digits
+from ufm.nc.metrics import nc_metrics
 
 GROUP = "calibration"
 DESCRIPTION = "Digits MLP, CE vs LS: ECE before/after temperature scaling, optimal temperature vs alpha"

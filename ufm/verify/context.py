@@ -10,8 +10,8 @@ import dataclasses
 import sys
 from typing import Callable
 
-from ._problem import UFMProblem
-from ._solve import Solution, solve
+from ufm.nc.problem import UFMProblem
+from ufm.nc.minimizer.solve import Solution, solve
 
 
 def _stderr_progress(message: str) -> None:

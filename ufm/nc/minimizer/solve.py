@@ -50,9 +50,9 @@ import jax.numpy as jnp
 import optax
 import optax.tree_utils as otu
 
-from ._objective import UFMParams, init_params, objective
-from ._precision import require_x64
-from ._problem import UFMProblem
+from ufm.nc.objective import UFMParams, init_params, objective
+from ufm.core.precision import require_x64
+from ufm.nc.problem import UFMProblem
 
 
 @dataclasses.dataclass(frozen=True)

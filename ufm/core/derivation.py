@@ -24,10 +24,7 @@ True
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
 import pathlib
-import pickle
 import random
 
 import sympy as sp
@@ -176,40 +173,3 @@ def proof_main(argv: list[str], script: str, derive, extra_markdown=None) -> int
     out.write_text(text)
     print(f"wrote {out} ({len(D.steps)} steps, {len(bad)} unverified)")
     return 0 if not bad else 1
-
-
-def _cache_dir() -> pathlib.Path:
-    base = os.environ.get("UFM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "ufm"
-    )
-    return pathlib.Path(base)
-
-
-def cached(builder, source_file: str, name: str):
-    """Run `builder()` once and pickle its result, keyed by the source's hash.
-
-    The key is the SHA-256 of the module that builds the derivation and of
-    this module, plus SymPy's version: editing the derivation invalidates the
-    cache. A failing cache (read-only disk, corrupt file) silently falls back
-    to recomputing, because it only ever saves time.
-    """
-    h = hashlib.sha256()
-    for f in (source_file, __file__):
-        h.update(pathlib.Path(f).read_bytes())
-    h.update(sp.__version__.encode())
-    path = _cache_dir() / f"{name}-{h.hexdigest()[:16]}.pkl"
-    try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except Exception:
-        pass
-    result = builder()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            pickle.dump(result, fh)
-        os.replace(tmp, path)
-    except Exception:
-        pass
-    return result

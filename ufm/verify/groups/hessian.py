@@ -1,7 +1,7 @@
 """Check group `hessian`: Theorem 4.2 of the NC paper, spectra and verdicts.
 
-*Expected* values come from the SymPy derivation (`_symbolic_hessian`);
-*observed* values from Hessians of the real objective (`_hessian`: dense
+*Expected* values come from the SymPy derivation (`ufm.nc.hessian.derivation`);
+*observed* values from Hessians of the real objective (`ufm.nc.hessian.numeric`: dense
 `jax.hessian` + `eigvalsh`, or matrix-free Lanczos) taken at the L-BFGS
 solution from a random start (`ctx.solution()`), which is some rotation of
 the closed-form minimizer; spectra are rotation invariant, and nothing on the
@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._check import CheckResult, Timer, failed, not_applicable
-from ._context import VerifyContext
-from ._hessian import (
+from ufm.verify.result import CheckResult, Timer, failed, not_applicable
+from ufm.verify.context import VerifyContext
+from ufm.nc.hessian.numeric import (
     CLUSTER_RTOL,
     DENSE_MAX_DIM,
     ZERO_RTOL,
@@ -52,9 +52,9 @@ from ._hessian import (
     joint_hessian,
     lanczos_extremes,
 )
-from ._objective import UFMParams
-from ._solve import solve
-from ._symbolic_hessian import (
+from ufm.nc.objective import UFMParams
+from ufm.nc.minimizer.solve import solve
+from ufm.nc.hessian.derivation import (
     BLOCKS,
     READINGS,
     SOURCE,

@@ -2,11 +2,11 @@
 
 This group ignores the UFM problem parameters (K, d, n, alpha, lambdas): its
 problems are the quadratic with exact constants and the logistic regression of
-`_lsr_problems`. It honours ``ctx.seed`` (Monte Carlo seeds) and ``ctx.quick``
+`ufm.tsla.problems`. It honours ``ctx.seed`` (Monte Carlo seeds) and ``ctx.quick``
 (fewer seeds, a shorter eps grid).
 
-*Expected* values are the SymPy-derived bounds (`_lsr_bounds`); *observed*
-values are Monte Carlo estimates (`_lsr_sim`) over independent seeds, reported
+*Expected* values are the SymPy-derived bounds (`ufm.tsla.bounds`); *observed*
+values are Monte Carlo estimates (`ufm.tsla.simulate`) over independent seeds, reported
 as a one-sided 99% CLT upper confidence bound (UCB). A bound check passes when
 UCB <= bound; its ``error`` is UCB/bound and its tolerance 1. The exact
 expectation (the SymPy-derived moment recursion, `QuadraticLSRProblem`) is
@@ -24,11 +24,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _lsr_bounds as LB
-from ._check import CheckResult, Timer, compare
-from ._context import VerifyContext
-from ._lsr_problems import LogRegProblem, QuadraticLSRProblem, estimate_constants
-from ._lsr_sim import simulate, tsla_stages, upper_confidence
+import ufm.tsla.bounds as LB
+from ufm.verify.result import CheckResult, Timer, compare
+from ufm.verify.context import VerifyContext
+from ufm.tsla.problems import LogRegProblem, QuadraticLSRProblem, estimate_constants
+from ufm.tsla.simulate import simulate, tsla_stages, upper_confidence
 
 GROUP = "lsr"
 DESCRIPTION = ("TSLA paper: Lemma 1, Theorems 3/4/5, Table 1 (SymPy bounds vs JAX Monte Carlo on "

@@ -30,7 +30,7 @@ Inputs are validated whenever they are concrete arrays: mismatched shapes,
 a class with no samples, NaN/inf and a degenerate configuration with
 Hbar = 0 or W Hbar = 0 (where the metrics are 0/0) raise ValueError. Inside
 `jax.jit`/`vmap` (traced inputs) the checks cannot run; use the
-``*_unchecked`` kernels there deliberately, as `ufm._dynamics` does.
+``*_unchecked`` kernels there deliberately, as `ufm.nc.dynamics` does.
 
 >>> import jax.numpy as jnp
 >>> K, n = 3, 2

@@ -12,7 +12,7 @@ TSLA paper, Algorithm 2: run any stochastic method A with smoothed labels
   lives in the state (`TSLAState.switch_step`);
 * a theory-driven switching rule (beyond the paper): `theory_switch_step` is
   Theorem 4's ``T1 = log(mu F0 (1+delta)/(delta sigma^2)) / (eta1 mu)`` (the
-  SymPy-derived expression of `_lsr_bounds`, for any eta1), and
+  SymPy-derived expression of `ufm.tsla.bounds`, for any eta1), and
   `OnlineConstants` estimates sigma^2, delta, mu, F0 and L from minibatches
   during the first steps (method in its docstring).
 
@@ -98,10 +98,10 @@ def make_tsla_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *
 def theory_switch_step(mu: float, sigma2: float, delta: float, F0: float, eta1: float) -> int:
     """Theorem 4's T1 = log(mu F0 (1+delta)/(delta sigma^2)) / (eta1 mu), clipped at 0.
 
-    The expression is the SymPy derivation's (`_lsr_bounds`, the PL recursion solved for
+    The expression is the SymPy derivation's (`ufm.tsla.bounds`, the PL recursion solved for
     the step at which exp(-eta1 mu T1) F0 meets the noise floor), with eta1 free.
     """
-    from . import _lsr_bounds as LB
+    import ufm.tsla.bounds as LB
 
     LB._validate(mu=mu, sigma2=sigma2, delta=delta, F0=F0, eta=eta1)
     T1 = LB.evaluate("thm4_T1", mu=mu, sigma2=sigma2, delta=delta, F0=F0, L=1.0 / eta1)

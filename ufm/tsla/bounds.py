@@ -33,7 +33,8 @@ import math
 
 import sympy as sp
 
-from ._derivation import Derivation, cached
+from ufm.core.cache import cached
+from ufm.core.derivation import Derivation
 
 SOURCE = "TSLA paper (Towards Understanding Label Smoothing), Lemma 1, Theorems 3-5, App. A-D"
 
@@ -263,7 +264,7 @@ def _derive() -> Derivation:
 @functools.lru_cache(maxsize=1)
 def bounds() -> Derivation:
     """The SymPy derivation (cached on disk, keyed by this file's hash)."""
-    return cached(_derive, __file__, "lsr_bounds")
+    return cached(_derive, __name__, "lsr_bounds")
 
 
 @functools.lru_cache(maxsize=None)
@@ -448,7 +449,7 @@ def _table1() -> list[dict]:
 @functools.lru_cache(maxsize=1)
 def table1_orders() -> list[dict]:
     """Table 1's orders recovered by eps -> 0 limits of the derived totals, per delta regime."""
-    return cached(_table1, __file__, "lsr_table1")
+    return cached(_table1, __name__, "lsr_table1")
 
 
 TABLE1_EXPONENTS = {

@@ -26,17 +26,17 @@ jax.config.update("jax_enable_x64", True)
 
 import sympy  # noqa: E402
 
-from ._check import CheckResult, failed, to_jsonable  # noqa: E402
-from ._context import VerifyContext  # noqa: E402
-from ._problem import UFMProblem  # noqa: E402
+from ufm.verify.result import CheckResult, failed, to_jsonable  # noqa: E402
+from ufm.verify.context import VerifyContext  # noqa: E402
+from ufm.nc.problem import UFMProblem  # noqa: E402
 
 # name -> module implementing `run(ctx) -> list[CheckResult]` and DESCRIPTION.
 GROUPS: dict[str, str] = {
-    "minimizer": "ufm._checks_minimizer",
-    "hessian": "ufm._checks_hessian",
-    "lsr": "ufm._checks_lsr",
-    "dynamics": "ufm._checks_dynamics",
-    "calibration": "ufm._checks_calibration",
+    "minimizer": "ufm.verify.groups.minimizer",
+    "hessian": "ufm.verify.groups.hessian",
+    "lsr": "ufm.verify.groups.lsr",
+    "dynamics": "ufm.verify.groups.dynamics",
+    "calibration": "ufm.verify.groups.calibration",
 }
 
 DEFAULTS = dict(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3, seed=0)
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n_pass} passed, {n_fail} failed")
 
     if args.json_path is not None:
-        from . import __version__
+        from ufm import __version__
 
         record = {
             "ufm_version": __version__,

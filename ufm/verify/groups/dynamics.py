@@ -33,12 +33,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._check import CheckResult, Timer, compare, failed
-from ._context import VerifyContext
-from ._dynamics import Trajectory, steps_to_reach, sweep
-from ._objective import UFMParams, objective
-from ._problem import UFMProblem
-from ._symbolic_minimizer import closed_form
+from ufm.verify.result import CheckResult, Timer, compare, failed
+from ufm.verify.context import VerifyContext
+from ufm.nc.dynamics import Trajectory, steps_to_reach, sweep
+from ufm.nc.objective import UFMParams, objective
+from ufm.nc.problem import UFMProblem
+from ufm.nc.minimizer.derivation import closed_form
 
 GROUP = "dynamics"
 DESCRIPTION = "UFM training dynamics, CE vs LS (GD sweep over alpha x seeds): speed, NC2 at equal NC1, norms, U-shape"
@@ -264,7 +264,7 @@ def check_norms(tr: Trajectory, common: dict) -> CheckResult:
         "trained mean ||w_k|| and ||h_{k,i}|| match Theorem 4.1 to relative error < 0.01 (every alpha, seed)",
         f"{SOURCE}, Theorem 4.1, Fig. 8", 0.0, float(max(errs)), NORM_TOL, relative=False,
         why_tolerance="the paper's own criterion (Fig. 8: relative error below 0.01); observed = worst run",
-        details={**common, "norms": table, "theory": "ufm._symbolic_minimizer.closed_form (SymPy-derived)",
+        details={**common, "norms": table, "theory": "ufm.nc.minimizer.derivation.closed_form (SymPy-derived)",
                  "decrease_with_alpha_trained_w": bool(np.all(np.diff(w.mean(axis=1)) < 0))})
 
 
