@@ -2,20 +2,23 @@
 
 Groups share expensive results through the context (the numerical solve is
 computed once and used by the `minimizer` and `hessian` groups alike).
+`problem` is the UFM instance the CLI was given; groups that run their own
+fixed experiments (`lsr`, `dynamics`, `calibration`) do not read it, and
+say so (`ufm.verify.run.GROUPS`). Library code is silent: `progress` does
+nothing unless the caller (the CLI) injects a reporter.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from typing import Callable
 
-from ufm.nc.problem import UFMProblem
 from ufm.nc.minimizer.solve import Solution, solve
+from ufm.nc.problem import UFMProblem
 
 
-def _stderr_progress(message: str) -> None:
-    print(f"  ... {message}", file=sys.stderr, flush=True)
+def _silent(message: str) -> None:
+    pass
 
 
 @dataclasses.dataclass
@@ -23,7 +26,7 @@ class VerifyContext:
     problem: UFMProblem
     seed: int = 0
     quick: bool = False
-    progress: Callable[[str], None] = _stderr_progress
+    progress: Callable[[str], None] = _silent
     cache: dict = dataclasses.field(default_factory=dict)
 
     def solution(self) -> Solution:

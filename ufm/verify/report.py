@@ -57,7 +57,8 @@ def _wrap(text: str, indent: int) -> list[str]:
 
 
 def _measure_line(r: CheckResult) -> str:
-    parts = [f"expected {fmt_value(r.expected)}", f"observed {fmt_value(r.observed)}"]
+    e, o = fmt_value(r.expected), fmt_value(r.observed)
+    parts = [f"expected = observed: {e}"] if e == o else [f"expected {e}", f"observed {o}"]
     if r.error is not None:
         kind = f" ({r.error_kind})" if r.error_kind else ""
         tol = f" vs tolerance {fmt_value(r.tolerance)}" if r.tolerance is not None else ""
@@ -66,17 +67,19 @@ def _measure_line(r: CheckResult) -> str:
 
 
 def format_check(r: CheckResult) -> list[str]:
-    """Lines for one check: id, evidence, verdict, source; the claim; the numbers."""
-    verdict = r.verdict or "-"
-    head = f"{r.id:<36} evidence {r.status:<14} verdict {verdict:<22} {r.source}"
-    lines = _wrap(head, 2)
+    """Lines for one check: id and its two answers; claim id and source; what
+    was checked; the numbers; why contradicted; the verdict's reason."""
+    lines = [f"  {r.id:<34} evidence: {r.status:<13} verdict: {r.verdict or '-'}"]
+    lines += _wrap(f"[{r.claim_id or 'no registered claim'}] {r.source}", 6)
     lines += _wrap(r.claim, 6)
     if r.status in ("confirmed", "contradicted"):
         lines += _wrap(_measure_line(r), 6)
     if r.status == "contradicted" and r.details.get("reason"):
         lines += _wrap("why contradicted: " + str(r.details["reason"]), 6)
     if r.verdict_reason and r.verdict not in (None, "holds"):
-        lines += _wrap(f"{r.verdict}: {r.verdict_reason}", 6)
+        lines += _wrap(f"{r.verdict.replace('_', ' ')}: {r.verdict_reason}", 6)
+    if r.details.get("finding"):
+        lines += _wrap("finding (extension): " + str(r.details["finding"]), 6)
     return lines
 
 
@@ -149,9 +152,10 @@ def format_summary(summary: dict) -> str:
             continue
         if not any(s["evidence"].values()):
             continue
-        claims = ", ".join(f"{n} {_VERDICT_WORDS[v] if n != 1 else _VERDICT_WORDS[v].replace('hold', 'holds', 1)}"
+        claims = ", ".join(f"{n} {'claim' if n == 1 else 'claims'} "
+                           f"{_VERDICT_WORDS[v] if n != 1 else _VERDICT_WORDS[v].replace('hold', 'holds', 1)}"
                            for v, n in s["claims"].items() if n)
-        text = f"{PAPER_SHORT[paper]}: claims: {claims or 'none judged'}"
+        text = f"{PAPER_SHORT[paper]}: {claims or 'no claim judged'}"
         if s["claims_not_judged"]:
             text += f"; {s['claims_not_judged']} not judged (not applicable or skipped here)"
         if any(s["package_results"].values()):
@@ -198,7 +202,8 @@ def record(results: list[CheckResult], config: dict, environment: dict, version:
         "ufm_version": version,
         "config": config,
         "environment": environment,
-        "checks": [r.to_json() for r in results],
+        "checks": [{**r.to_json(), "paper": CLAIMS[r.claim_id].paper if r.claim_id in CLAIMS else None}
+                   for r in results],
         "passed": sum(r.status == "confirmed" for r in results),
         "failed": sum(r.status == "contradicted" for r in results),
         "summary": summarize(results),

@@ -183,3 +183,32 @@ class Timer:
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self._t0
         return False
+
+
+def empirical(r: CheckResult, reproduced: bool, effect: str = "") -> CheckResult:
+    """Turn a measured comparison into an empirical claim's two answers.
+
+    The evidence is ``confirmed`` when the experiment ran and its numbers are
+    finite (the measurement stands), ``contradicted`` otherwise. The verdict
+    is ``holds`` when the paper's finding is reproduced and ``not_reproduced``
+    otherwise, with `effect` (the effect size and its uncertainty) as the
+    reason. `expected`/`observed` keep the criterion and the measured value;
+    `error`/`tolerance` are dropped, because here they are the verdict's
+    criterion, not an agreement between derivation and measurement.
+
+    >>> r = compare("e.x", "e", "a finding", "none", 0.0, 3.0, 0.0, relative=False)
+    >>> e = empirical(r, reproduced=False, effect="3 slower pairs")
+    >>> e.status, e.verdict, e.verdict_reason
+    ('confirmed', 'not_reproduced', '3 slower pairs')
+    """
+    finite = r.observed is None or not isinstance(r.observed, float) or math.isfinite(r.observed)
+    r.details["criterion"] = {"expected": r.expected, "tolerance": r.tolerance,
+                              "why": r.details.pop("tolerance_reason", "")}
+    r.error = r.tolerance = None
+    r.error_kind = None
+    if not finite:
+        return r.contradict("the measurement is not finite")
+    r.status, r.passed, r.applicable = "confirmed", True, True
+    r.verdict = "holds" if reproduced else "not_reproduced"
+    r.verdict_reason = effect
+    return r

@@ -68,6 +68,7 @@ def settle(r: CheckResult) -> CheckResult:
             r.contradict(f"check {r.id} bears on no registered claim")
         return r
     r.claim_id = claim.id
+    r.source = claim.source
     if r.status == "contradicted":
         r.verdict = "inconclusive"
         r.verdict_reason = ("the package's derivation and measurement disagree here, so it "

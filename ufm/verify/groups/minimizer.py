@@ -21,8 +21,9 @@ objective's relative error would be within reach, 1e-10 leaves margin).
 Each check's details also carry the a-posteriori estimate behind that
 argument, `parameter_error_estimate` = ||grad F|| / (mu ||x*||), with mu the
 smallest non-zero eigenvalue of the joint Hessian from the closed-form
-spectrum of Theorem 4.2 (`_symbolic_hessian.joint_spectrum`), so a reader can
-see how far below the tolerance the solve actually is.
+spectrum (`ufm.nc.hessian.derivation.joint_spectrum`). It is enforced: an
+estimate above the first-order tolerance contradicts the checks, and so does
+any derivation step SymPy did not confirm.
 """
 
 from __future__ import annotations
@@ -177,5 +178,26 @@ def run(ctx: VerifyContext) -> list[CheckResult]:
         add("nc2", 0.0, obs["nc2"], TOL_FIRST_ORDER, WHY_FIRST + " (absolute)", relative=False)
         add("nc3", 0.0, obs["nc3"], TOL_FIRST_ORDER, WHY_FIRST + " (absolute)", relative=False)
     add("objective", exp["objective"], sol.objective, TOL_SECOND_ORDER, WHY_SECOND)
+    _enforce(out, D, common)
     order = {i: j for j, i in enumerate(ids)}
     return sorted(out, key=lambda r: order[r.id])
+
+
+def _enforce(out: list[CheckResult], D, common: dict) -> None:
+    """Evidence rests on every derivation step and on the solve's accuracy.
+
+    A derivation step SymPy did not confirm contradicts every check that uses
+    the derivation. The a-posteriori estimate of the distance to the minimizer
+    set, ||grad F|| / (mu ||x*||), must itself be within the first-order
+    tolerance: otherwise agreement could be luck, and the check is
+    contradicted (the solve is not accurate enough to confirm anything)."""
+    bad = [s.title for s in D.unverified]
+    est = common.get("parameter_error_estimate")
+    for r in out:
+        if r.status != "confirmed":
+            continue
+        if bad:
+            r.contradict(f"derivation step(s) not confirmed by SymPy: {'; '.join(bad)}")
+        elif est is not None and not est <= TOL_FIRST_ORDER:
+            r.contradict(f"a-posteriori error estimate {est:.3g} exceeds the tolerance "
+                         f"{TOL_FIRST_ORDER:g}: the solve is not accurate enough to confirm")
