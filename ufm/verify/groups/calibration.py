@@ -196,7 +196,8 @@ def check_test_error_u_shape(r) -> CheckResult:
     if not ok:
         details["reason"] = (f"claim not reproduced: test error minimum at alpha={ALPHAS[j]:g}"
                              + ("" if 0 < j < len(ALPHAS) - 1 else " (an end of the grid)")
-                             + (f"; ends above the minimum by {ends}" if ends else ""))
+                             + "".join(f"; {k} end above the minimum by {v['end_minus_min']:.3g} "
+                                       f"+- {v['standard_error']:.2g} (s.e.)" for k, v in ends.items()))
     return compare(f"{GROUP}.test_error_u_shape", GROUP,
                    "test error is U-shaped in alpha (minimum at an interior alpha, both ends higher)",
                    f"{SOURCE}, Appendix B.4, Fig. 6", 0.0, 0.0 if ok else 1.0, 0.0, relative=False,
