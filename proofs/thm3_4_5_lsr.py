@@ -6,14 +6,14 @@
 
 The chain (descent lemma, Lemma 1, telescoping, the PL recursion solved by
 sympy.rsolve, the horizons and step sizes solved from the budget split) is
-`ufm.tsla.bounds._derive`; Table 1's orders (eps -> 0 limits per delta regime)
-are appended.
+`ufm.tsla.bounds.derive`; Table 1's orders (eps -> 0 limits per delta regime,
+`ufm.tsla.bounds.derive_table1`) are appended.
 """
 
 import sys
 
 from ufm.core.derivation import proof_main
-from ufm.tsla.bounds import _derive, _table1
+from ufm.tsla.bounds import derive, derive_table1
 
 
 def table_markdown(rows) -> str:
@@ -39,4 +39,4 @@ def table_markdown(rows) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(proof_main(sys.argv[1:], __file__, _derive, lambda: table_markdown(_table1())))
+    sys.exit(proof_main(sys.argv[1:], __file__, derive, lambda: table_markdown(derive_table1())))

@@ -8,7 +8,7 @@
 import sys
 
 from ufm.core.derivation import proof_main
-from ufm.nc.minimizer.derivation import _derive
+from ufm.nc.minimizer.derivation import derive
 
 if __name__ == "__main__":
-    sys.exit(proof_main(sys.argv[1:], __file__, _derive))
+    sys.exit(proof_main(sys.argv[1:], __file__, derive))

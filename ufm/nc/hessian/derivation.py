@@ -1,7 +1,8 @@
 """Theorem 4.2 derived in SymPy: Hessian spectra at the UFM minimizer.
 
-NC paper, Theorem 4.2 and its appendix (paper-notes A4; formula (15) is lost).
-At the closed-form minimizer of Theorem 4.1 (`ufm.nc.minimizer.derivation`) we derive
+NC paper, Theorem 4.2 and its appendix; the spectra are derived here, not
+transcribed from the paper's formula (15). At the closed-form minimizer of
+Theorem 4.1 (`ufm.nc.minimizer.derivation`) we derive
 the exact eigenvalues, with multiplicities as functions of K, d, n, of
 
 * the W-block (H, b fixed) and the H-block (W, b fixed),
@@ -23,6 +24,13 @@ four families of K x K matrices; SymPy checks every eigen-equation as a
 coefficient identity for symbolic K, and the characteristic polynomial of the
 reduced K^2 x K^2 matrix is confirmed exactly for K = 2, 3, 4.
 
+`derive` builds the derivation by calling one function per lemma or step
+group, in order: `setting`, `softmax_hessian` (A_k), `h_block`,
+`w_block_kronecker`, `w_block_family_c`, `w_block_multiplicities`,
+`at_minimizer`, `condition_numbers`, `alpha_derivatives`,
+`joint_nullity_steps`, `joint_off_span`, `joint_in_span_2x2`,
+`standard_block`, `summary`, `collect_results`.
+
 >>> D = hessian_derivation()
 >>> D.all_verified
 True
@@ -39,6 +47,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import sympy as sp
 
@@ -47,7 +56,7 @@ from ufm.core.derivation import Derivation
 from ufm.nc.problem import UFMProblem
 from ufm.nc.minimizer.derivation import minimizer_derivation
 
-SOURCE = "NC paper (Cross Entropy versus Label Smoothing), Theorem 4.2 and appendix; paper-notes A4"
+SOURCE = "NC paper (Cross Entropy versus Label Smoothing), Theorem 4.2 and appendix"
 
 BLOCKS = ("W", "H")
 READINGS = ("loss", "full")
@@ -98,28 +107,80 @@ def _zero_diag_space_dim(Kc: int) -> int:
     return Kc**2 - sp.Matrix(rows).rank()
 
 
-def _derive() -> Derivation:
-    M = minimizer_derivation()
+class Symbols(NamedTuple):
+    """The symbols of Theorem 4.2 (K, n, alpha, lambda_W, lambda_H shared with
+    Theorem 4.1) and the generic ones of the structural steps: p_t, p_nt,
+    ||w||^2, ||h||^2 before they are evaluated at the minimizer."""
+
+    K: sp.Symbol
+    n: sp.Symbol
+    d: sp.Symbol
+    alpha: sp.Symbol
+    lW: sp.Symbol
+    lH: sp.Symbol
+    lb: sp.Symbol  # lambda_b, enters with the joint Hessian
+    pt: sp.Symbol
+    pnt: sp.Symbol
+    w2: sp.Symbol
+    h2: sp.Symbol
+
+    @property
+    def N(self) -> sp.Expr:
+        """Number of samples, n K."""
+        return self.n * self.K
+
+    @property
+    def c(self) -> sp.Expr:
+        """c = sqrt(n lam_W lam_H)."""
+        return sp.sqrt(self.n * self.lW * self.lH)
+
+    @property
+    def on_simplex(self) -> dict:
+        """p_t eliminated through p_t + (K-1) p_nt = 1 (probabilities sum to one)."""
+        return {self.pt: 1 - (self.K - 1) * self.pnt}
+
+    @property
+    def delta(self) -> sp.Expr:
+        """p_t - p_nt."""
+        return self.pt - self.pnt
+
+
+def make_symbols(M: Derivation) -> Symbols:
+    """Theorem 4.2's symbols, sharing K, n, alpha, lambda_W, lambda_H with the
+    Theorem 4.1 derivation `M`."""
     S = M.symbols
-    K, n, alpha, lW, lH = S["K"], S["n"], S["alpha"], S["lambda_W"], S["lambda_H"]
-    d = sp.Symbol("d", positive=True, integer=True)
-    N = n * K
-    c = sp.sqrt(n * lW * lH)
-    rho = _interior(M.results["rho_interior"])
-    pt_a = _interior(M.results["p_target"])
-    pnt_a = _interior(M.results["p_nontarget"])
-    w2_a = _interior(M.results["w_norm_sq"])
-    h2_a = _interior(M.results["h_norm_sq"])
-
-    D = Derivation("Theorem 4.2: Hessian spectra at the UFM minimizer", SOURCE)
-    D.symbols.update(K=K, n=n, d=d, alpha=alpha, lambda_W=lW, lambda_H=lH)
-
-    # Generic symbols for the structural steps; p_t is eliminated through
-    # p_t + (K-1) p_nt = 1 (probabilities sum to one).
     pt, pnt, w2, h2 = sp.symbols("p_t p_nt w2 h2", positive=True)
-    on_simplex = {pt: 1 - (K - 1) * pnt}
-    delta = pt - pnt
+    return Symbols(K=S["K"], n=S["n"], d=sp.Symbol("d", positive=True, integer=True),
+                   alpha=S["alpha"], lW=S["lambda_W"], lH=S["lambda_H"],
+                   lb=sp.Symbol("lambda_b", nonnegative=True), pt=pt, pnt=pnt, w2=w2, h2=h2)
 
+
+class Minimizer(NamedTuple):
+    """Theorem 4.1's minimizer in the non-collapsed regime (alpha + K c < 1)."""
+
+    rho: sp.Expr
+    p_t: sp.Expr
+    p_nt: sp.Expr
+    w2: sp.Expr  # ||w_k||^2
+    h2: sp.Expr  # ||h_{k,i}||^2
+
+
+def minimizer_values(M: Derivation) -> Minimizer:
+    """The non-collapsed branch of the Theorem 4.1 results in `M`."""
+    R = M.results
+    return Minimizer(_interior(R["rho_interior"]), _interior(R["p_target"]),
+                     _interior(R["p_nontarget"]), _interior(R["w_norm_sq"]), _interior(R["h_norm_sq"]))
+
+
+def new_derivation(S: Symbols) -> Derivation:
+    """An empty Theorem 4.2 derivation with its public symbols registered."""
+    D = Derivation("Theorem 4.2: Hessian spectra at the UFM minimizer", SOURCE)
+    D.symbols.update(K=S.K, n=S.n, d=S.d, alpha=S.alpha, lambda_W=S.lW, lambda_H=S.lH)
+    return D
+
+
+def setting(D: Derivation) -> None:
+    """The structure of the minimizer the spectra are read from."""
     D.note(
         "Setting",
         r"At the minimizer of Theorem 4.1 (non-collapsed regime $\alpha + Kc < 1$, "
@@ -131,7 +192,11 @@ def _derive() -> Derivation:
         r"Write $P = I - J/K$, $\|w\|^2 = \|w_k\|^2$, $\|h\|^2 = \|h_{k,i}\|^2$.",
     )
 
-    # ------------------------------------------------------------------ A_k
+
+def softmax_hessian(D: Derivation, S: Symbols) -> sp.Expr:
+    """Eigenvalues of A_k = diag(p) - p p^T: 0 (on 1), p_nt (mult. K-2) and
+    lambda_t = K p_t p_nt (on e_k - 1/K); returns lambda_t."""
+    K, pt, pnt, on_simplex = S.K, S.pt, S.pnt, S.on_simplex
     D.identity("A_k 1 = p - p (1^T p) = 0: 1^T p^(k) = 1",
                (pt + (K - 1) * pnt).subs(on_simplex), 1)
     D.note(
@@ -148,8 +213,13 @@ def _derive() -> Derivation:
     D.identity("A_k: multiplicities 1 + (K-2) + 1 sum to K", 1 + (K - 2) + 1, K)
     D.identity("trace check: tr A_k = sum p_j(1-p_j) = lambda_t + (K-2) p_nt",
                (pt * (1 - pt) + (K - 1) * pnt * (1 - pnt) - lam_t - (K - 2) * pnt).subs(on_simplex), 0)
+    return lam_t
 
-    # ------------------------------------------------------------ H-block
+
+def h_block(D: Derivation, S: Symbols) -> sp.Expr:
+    """The H-block is nu A_k per sample (plus zeros off the ETF span); returns
+    the scale nu = ||w||^2 K / ((K-1) N)."""
+    K, d, N, w2 = S.K, S.d, S.N, S.w2
     D.cited(
         "H-block is block diagonal over samples",
         r"The data term is a sum over samples of $\mathrm{CE}(W h_{k,i} + b)/N$ and "
@@ -177,8 +247,13 @@ def _derive() -> Derivation:
     )
     mH = (N, N * (K - 2), N * (d - K + 1))
     D.identity("H-block multiplicities sum to the dimension d N", sum(mH), d * N)
+    return nu_g
 
-    # ------------------------------------------------------------ W-block
+
+def w_block_kronecker(D: Derivation, S: Symbols) -> sp.Expr:
+    """The W-block as mu Q on K x K matrices, its four eigenvector families,
+    family (a) (eigenvalue lambda_t) and (b) (kernel); returns mu = ||h||^2/(K-1)."""
+    K, h2 = S.K, S.h2
     D.cited(
         "W-block in Kronecker form",
         r"With $z_i = W h_i + b$, $\nabla^2_W = \tfrac1N\sum_i A_{k(i)} \otimes h_i h_i^\top "
@@ -203,6 +278,13 @@ def _derive() -> Derivation:
     # (b) columns proportional to 1 are killed by A_k.
     D.note("(b) Q(1 v^T) = 0", r"Every column of $\mathbf 1 v^\top$ is a multiple of $\mathbf 1$, and "
            r"$A_k\mathbf 1 = 0$: a $(K-1)$-dimensional kernel.")
+    return mu_g
+
+
+def w_block_family_c(D: Derivation, S: Symbols) -> sp.Expr:
+    """Family (c), Y = diag(v) - (v 1^T + 1 v^T)/K: returns its eigenvalue
+    lambda_s = p_nt((K-1) p_t + p_nt)."""
+    K, pt, pnt, delta, on_simplex = S.K, S.pt, S.pnt, S.delta, S.on_simplex
     # (c) the coefficient computation, in the basis diag(v), v 1^T, 1 v^T.
     gamma = pt - delta / K
     # A_k y_k = v_k gamma (1 - delta) e_k - v_k gamma p_nt 1 - p_nt v / K, so
@@ -225,6 +307,21 @@ def _derive() -> Derivation:
         r"Diagonal entries $v_j(1-2/K)$; off-diagonal $-(v_j+v_k)/K$ with "
         r"$\sum_{j\ne k}(v_j+v_k)^2 = (2K-4)\|v\|^2$ when $\sum v = 0$.",
     )
+    return lam_s_closed
+
+
+class WMultiplicities(NamedTuple):
+    """W-block multiplicities (Piecewise in K >= 3)."""
+
+    m_s: sp.Expr  # of mu lambda_s, family (c)
+    m_n: sp.Expr  # of mu p_nt, family (d)
+    m0: sp.Expr  # of 0
+
+
+def w_block_multiplicities(D: Derivation, S: Symbols) -> WMultiplicities:
+    """Family (d) (eigenvalue p_nt), the dimension counts, the exact
+    characteristic polynomial for K = 2, 3, 4, and the multiplicities."""
+    K, d = S.K, S.d
     D.note("(d) Q(Y) = p_nt Y", r"Each column $y_k$ vanishes at entry $k$ and sums to 0, so "
            r"$A_k y_k = p_{nt} y_k$; zero row sums give $YP = Y$.")
     checks = {Kc: _zero_diag_space_dim(Kc) for Kc in (3, 4, 5, 6)}
@@ -242,42 +339,70 @@ def _derive() -> Derivation:
                K * d - 1 - (K - 1) - (K**2 - 3 * K + 1), K * (d - K + 1) + (K - 1))
     D.identity("W-block zero multiplicity (K = 2): 2d - 1",
                m0W.subs(K, 2), 2 * d - 1)
+    return WMultiplicities(m_s, m_n, m0W)
 
-    # ------------------------------------------------ evaluate at the minimizer
-    at_min = {pt: pt_a, pnt: pnt_a, w2: w2_a, h2: h2_a}
+
+class AtMinimizer(NamedTuple):
+    """The block spectra evaluated at the Theorem 4.1 minimizer."""
+
+    mu: sp.Expr  # W-block scale
+    nu: sp.Expr  # H-block scale
+    lt: sp.Expr  # lambda_t = K p_t p_nt
+    ls: sp.Expr  # lambda_s = p_nt((K-1) p_t + p_nt)
+    spectra: dict  # (block, reading) -> [(eigenvalue, multiplicity), ...]
+
+
+def at_minimizer(D: Derivation, S: Symbols, X: Minimizer, mu_g: sp.Expr, nu_g: sp.Expr,
+                 lam_t: sp.Expr, lam_s: sp.Expr, mW: WMultiplicities) -> AtMinimizer:
+    """Evaluate the block spectra at the minimizer: the scales mu, nu, the
+    ordering lambda_t >= lambda_s >= p_nt, and both readings of both blocks."""
+    K, N, d, lW, lH, c = S.K, S.N, S.d, S.lW, S.lH, S.c
+    pt, pnt, on_simplex = S.pt, S.pnt, S.on_simplex
+    at_min = {S.pt: X.p_t, S.pnt: X.p_nt, S.w2: X.w2, S.h2: X.h2}
     mu = mu_g.subs(at_min)
     nu = nu_g.subs(at_min)
-    D.identity("mu K / lambda_W = rho / c at the minimizer", mu * K / lW, rho / c)
-    D.identity("nu K / lambda_H = rho / c at the minimizer", nu * K / lH, rho / c)
+    D.identity("mu K / lambda_W = rho / c at the minimizer", mu * K / lW, X.rho / c)
+    D.identity("nu K / lambda_H = rho / c at the minimizer", nu * K / lH, X.rho / c)
     D.identity("K p_t - 1 = (K-1)(1 - alpha - K c) > 0 in the non-collapsed regime",
-               K * pt_a - 1, (K - 1) * (1 - alpha - K * c))
+               K * X.p_t - 1, (K - 1) * (1 - S.alpha - K * c))
     D.identity("ordering: lambda_t - lambda_s = p_nt (K p_t - 1)/(K-1) >= 0",
-               (lam_t - lam_s_closed - pnt * (K * pt - 1) / (K - 1)).subs(on_simplex), 0)
+               (lam_t - lam_s - pnt * (K * pt - 1) / (K - 1)).subs(on_simplex), 0)
     D.identity("ordering: lambda_s - p_nt = p_nt (K-2)(K p_t - 1)/(K-1) >= 0",
-               (lam_s_closed - pnt - pnt * (K - 2) * (K * pt - 1) / (K - 1)).subs(on_simplex), 0)
+               (lam_s - pnt - pnt * (K - 2) * (K * pt - 1) / (K - 1)).subs(on_simplex), 0)
 
     lt_v = lam_t.subs(at_min)
-    ls_v = lam_s_closed.subs(at_min)
-    W_loss = [(0, m0W), (mu * pnt_a, m_n), (mu * ls_v, m_s), (mu * lt_v, 1)]
-    H_loss = [(0, N * (d - K + 1)), (nu * pnt_a, N * (K - 2)), (nu * lt_v, N)]
+    ls_v = lam_s.subs(at_min)
+    W_loss = [(0, mW.m0), (mu * X.p_nt, mW.m_n), (mu * ls_v, mW.m_s), (mu * lt_v, 1)]
+    H_loss = [(0, N * (d - K + 1)), (nu * X.p_nt, N * (K - 2)), (nu * lt_v, N)]
     spectra = {
         ("W", "loss"): W_loss,
         ("W", "full"): [(lW + v, m) for v, m in W_loss],
         ("H", "loss"): H_loss,
         ("H", "full"): [(lH + v, m) for v, m in H_loss],
     }
+    return AtMinimizer(mu, nu, lt_v, ls_v, spectra)
 
-    # ------------------------------------------------ condition numbers
-    q = rho * pt_a * pnt_a / c
+
+def full_ratio(S: Symbols, X: Minimizer) -> sp.Expr:
+    """q = rho p_t p_nt / c: kappa of the full reading is 1 + q (W-block; H-block when d > K-1)."""
+    return X.rho * X.p_t * X.p_nt / S.c
+
+
+def condition_numbers(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -> dict:
+    """kappa = lambda_max / lambda_min over the non-zero eigenvalues, per block
+    and reading; returns {case: kappa}."""
+    K, lW, lH = S.K, S.lW, S.lH
+    mu, nu, lt_v = A.mu, A.nu, A.lt
+    q = full_ratio(S, X)
     kappa = {
-        ("loss", "K>=3"): K * pt_a,
+        ("loss", "K>=3"): K * X.p_t,
         ("loss", "K=2"): sp.Integer(1),
         ("W", "full"): sp.Integer(1) + q,
         ("H", "full", "d>K-1"): sp.Integer(1) + q,
-        ("H", "full", "d=K-1"): (lH + nu * lt_v) / (lH + nu * pnt_a),
+        ("H", "full", "d=K-1"): (lH + nu * lt_v) / (lH + nu * X.p_nt),
     }
     D.identity("kappa loss (K >= 3) = lambda_t / p_nt = K p_t (both blocks: same ratio)",
-               (mu * lt_v) / (mu * pnt_a), K * pt_a)
+               (mu * lt_v) / (mu * X.p_nt), K * X.p_t)
     D.note("kappa loss (K = 2) = 1", r"For $K=2$ both blocks have one non-zero eigenvalue "
            r"($\lambda_t$ only; families (c), (d) and the $p_{nt}$ eigenvalue of $A_k$ are empty).")
     D.identity("kappa W full = (lambda_W + mu lambda_t)/lambda_W = 1 + rho p_t p_nt / c",
@@ -288,9 +413,15 @@ def _derive() -> Derivation:
                (lH + nu * lt_v) / lH, 1 + q)
     D.note("kappa H full (d = K-1)", r"No zero loss eigenvalue: $\kappa = (\lambda_H + \nu\lambda_t)/"
            r"(\lambda_H + \nu p_{nt})$ for $K \ge 3$, and $1$ for $K = 2$, $d = 1$.")
+    return kappa
 
-    # derivatives in alpha
-    dq = sp.diff(q, alpha)
+
+def alpha_derivatives(D: Derivation, S: Symbols, X: Minimizer) -> sp.Expr:
+    """d kappa / d alpha, reading by reading, and the exact sign condition of
+    the full reading; returns g = rho (2 p_t - 1) (kappa_full rises iff g > 1)."""
+    K, alpha, c = S.K, S.alpha, S.c
+    rho, pt_a, pnt_a = X.rho, X.p_t, X.p_nt
+    dq = sp.diff(full_ratio(S, X), alpha)
     g = rho * (2 * pt_a - 1)
     D.identity("d kappa_loss / d alpha = -(K-1) < 0 (K >= 3)", sp.diff(K * pt_a, alpha), -(K - 1))
     D.identity("d kappa_full / d alpha = (rho (2 p_t - 1) - 1) / (K c)", dq, (g - 1) / (K * c),
@@ -302,15 +433,19 @@ def _derive() -> Derivation:
     D.identity("d p_t / d alpha = -(K-1)/K", sp.diff(pt_a, alpha), -(K - 1) / K)
     D.identity("d rho / d alpha = -1/(K p_nt) - (K-1)/(K p_t) < 0",
                sp.diff(rho, alpha), -1 / (K * pnt_a) - (K - 1) / (K * pt_a))
-    kHe = kappa[("H", "full", "d=K-1")]
     # sign of d kappa / d alpha for d = K-1: numerator of the derivative
     # written with q_t = nu lambda_t / lambda_H, q_n = nu p_nt / lambda_H.
     D.note("Sign for the full H-block with d = K-1",
            r"$\operatorname{sign} d\kappa/d\alpha = \operatorname{sign}\big(q_t'(1+q_n) - "
            r"q_n'(1+q_t)\big)$ with $q_t = \rho p_t p_{nt}/c$, $q_n = \rho p_{nt}/(Kc)$; no factor "
            r"simpler than this; the package evaluates it exactly (mpmath) at the user's parameters.")
+    return g
 
-    # ------------------------------------------------ joint Hessian
+
+def joint_nullity_steps(D: Derivation, S: Symbols) -> sp.Expr:
+    """Nullity of the joint Hessian: the orbit of the rotation symmetry;
+    returns (K-1)(2d-K)/2."""
+    K, d = S.K, S.d
     D.cited(
         "Symmetry of the objective",
         r"$F(WQ, Q^\top H, b) = F(W,H,b)$ for every $Q\in O(d)$, and, when $\lambda_b = 0$, "
@@ -339,11 +474,18 @@ def _derive() -> Derivation:
         r"$\mathbf 1$ (never coupled: $A_k\mathbf 1 = 0$) gives $\lambda_b$ (mult. 1, or the null "
         r"direction when $\lambda_b = 0$).",
     )
+    return (K - 1) * (2 * d - K) / 2
+
+
+def joint_off_span(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -> list:
+    """Joint eigenvalues outside the ETF span V (and within-class, bias), in
+    closed form; registers lambda_b and returns [(eigenvalue, multiplicity)]."""
+    K, n, d, N, alpha, lW, lH, lb, c = S.K, S.n, S.d, S.N, S.alpha, S.lW, S.lH, S.lb, S.c
     # Directions orthogonal to the ETF span V: the coupling goes through the
     # gradient residual G = dL/dZ = (P - Y)/N only (the bilinear term <G, dW dH>).
     y_t = 1 - alpha + alpha / K
-    D.identity("residual at the minimizer, target entry: p_t - y_t = -(K-1) c", pt_a - y_t, -(K - 1) * c)
-    D.identity("residual at the minimizer, non-target entry: p_nt - alpha/K = c", pnt_a - alpha / K, c)
+    D.identity("residual at the minimizer, target entry: p_t - y_t = -(K-1) c", X.p_t - y_t, -(K - 1) * c)
+    D.identity("residual at the minimizer, non-target entry: p_nt - alpha/K = c", X.p_nt - alpha / K, c)
     D.note(
         "Joint block orthogonal to the ETF span",
         r"So $p^{(k)} - y^{(k)} = -cK(e_k - \mathbf 1/K)$. Take $\Delta W$ with rows in $V^\perp$ and "
@@ -372,11 +514,10 @@ def _derive() -> Derivation:
                r"bias along $\mathbf 1$, and its other eigenvalues are left to the numerics.")
     D.identity("rotation null directions: (K-1)(d-K+1) + (K-1)(K-2)/2 = (K-1)(2d-K)/2",
                (K - 1) * (d - K + 1) + (K - 1) * (K - 2) / 2, (K - 1) * (2 * d - K) / 2)
-    lb = sp.Symbol("lambda_b", nonnegative=True)
     D.symbols["lambda_b"] = lb
-    joint_partial = [
-        (lH + nu * lt_v, K * (n - 1)),
-        (lH + nu * pnt_a, K * (n - 1) * (K - 2)),
+    return [
+        (lH + A.nu * A.lt, K * (n - 1)),
+        (lH + A.nu * X.p_nt, K * (n - 1) * (K - 2)),
         (lH, K * (n - 1) * (d - K + 1)),
         (lb, sp.Integer(1)),
         (lW + lH, (K - 1) * (d - K + 1)),
@@ -385,7 +526,22 @@ def _derive() -> Derivation:
         (sp.Integer(0), (K - 1) * (d - K + 1)),
     ]
 
-    # ---------------------------------------- joint block inside the ETF span
+
+class InSpan2x2(NamedTuple):
+    """Roots of the 2x2 blocks of the joint Hessian inside the ETF span."""
+
+    triv_lo: sp.Expr  # trivial isotypic component (Y = P), multiplicity 1 each
+    triv_hi: sp.Expr
+    sym_lo: sp.Expr  # [K-2,2] (symmetric Y in family (d)), multiplicity K(K-3)/2 each
+    sym_hi: sp.Expr
+    anti_hi: sp.Expr  # [K-2,1,1] (antisymmetric Y), the non-zero one; the other is 0
+
+
+def joint_in_span_2x2(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -> InSpan2x2:
+    """Inside the ETF span: the S_K-isotypic decomposition and its 2x2 blocks
+    (trivial, [K-2,2], [K-2,1,1]) solved in closed form."""
+    K, n, lW, lH, c, rho = S.K, S.n, S.lW, S.lH, S.c, X.rho
+    mu, nu = A.mu, A.nu
     D.note(
         "Joint block inside the ETF span: coordinates",
         r"Write $w_k = \|w\| u_k$, $h_k = \|h\| u_k$ with $U^\top U = \kappa_0 P$, $\kappa_0 = K/(K-1)$. "
@@ -425,15 +581,21 @@ def _derive() -> Derivation:
         disc = sp.sqrt(tv**2 - 4 * dt)
         return (tv - disc) / 2, (tv + disc) / 2
 
-    triv_lo, triv_hi = roots2(lt_v, 1)
-    sym_lo, sym_hi = roots2(pnt_a, 1)
-    anti_hi = tr2.subs(qq, pnt_a)
+    triv_lo, triv_hi = roots2(A.lt, 1)
+    sym_lo, sym_hi = roots2(X.p_nt, 1)
+    return InSpan2x2(triv_lo, triv_hi, sym_lo, sym_hi, tr2.subs(qq, X.p_nt))
+
+
+def standard_block(D: Derivation, S: Symbols) -> sp.Matrix:
+    """The standard isotypic block (multiplicity K-1): the 4 x 4 matrix in
+    (a_1, b_1, b_2, b_3), in the generic p_nt, ||w||, ||h||."""
+    K, pt, pnt, delta, w2, h2 = S.K, S.pt, S.pnt, S.delta, S.w2, S.h2
     # standard block: coefficients in the basis diag(v), v 1^T, 1 v^T (v orthogonal to 1, |v| = 1)
     D.identity("(A_k v)_k = p_t v_k - p_t (p.v) = p_t (1 - delta) v_k (p.v = delta v_k)",
                pt - pt * delta, pt * (1 - delta))
     D.identity("v^T A_k v = p_nt |v|^2 + delta v_k^2 - delta^2 v_k^2",
                pnt + delta - delta**2, pnt + delta * (1 - delta))
-    M4 = _standard_block(K, n, pnt, sp.sqrt(h2), sp.sqrt(w2), c, lW, lH, lb)
+    M4 = _standard_block(K, S.n, pnt, sp.sqrt(h2), sp.sqrt(w2), S.c, S.lW, S.lH, S.lb)
     D.note(
         "Standard block",
         r"With $A = a_1(\operatorname{diag}v - (v\mathbf 1^\top + \mathbf 1 v^\top)/K) + a_2\,\mathbf 1 v^\top$, "
@@ -446,6 +608,11 @@ def _derive() -> Derivation:
         r"quartic factor. For $K=2$, $a_1$ and $b_1$ do not exist (family (c) is empty): keep $(b_2, b_3)$.",
     )
     D.define("standard block (a_1, b_1, b_2, b_3), multiplicity K-1 each", sp.Symbol("M_4"), M4)
+    return M4
+
+
+def summary(D: Derivation) -> None:
+    """The table of all block spectra and condition numbers."""
     D.note(
         "Summary (K >= 3; for K = 2 drop the rows with multiplicity K-2, K^2-3K+1 and the lambda_s row)",
         "| block | eigenvalue (loss reading; full: add $\\lambda_W$ / $\\lambda_H$) | multiplicity |\n"
@@ -466,26 +633,59 @@ def _derive() -> Derivation:
         "pieces above, and the eigenvalues of the $4\\times4$ standard block (roots of a quartic), "
         "multiplicity $K-1$ each.",
     )
+
+
+def collect_results(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer, kappa: dict,
+                    g: sp.Expr, nullity: sp.Expr, joint_partial: list, span: InSpan2x2,
+                    M4: sp.Matrix) -> None:
+    """The results dict: spectra as Tuples of (eigenvalue, multiplicity), the
+    condition numbers and their alpha-derivatives, the standard block."""
+    K, c, lW = S.K, S.c, S.lW
     D.results.update(
-        rho=rho, p_target=pt_a, p_nontarget=pnt_a, c=c, mu=mu, nu=nu,
-        nullity_rotation=(K - 1) * (2 * d - K) / 2,
+        rho=X.rho, p_target=X.p_t, p_nontarget=X.p_nt, c=c, mu=A.mu, nu=A.nu,
+        nullity_rotation=nullity,
         kappa_loss_K3=kappa[("loss", "K>=3")],
         kappa_full=kappa[("W", "full")],
-        kappa_H_full_d_eq=kHe,
-        dkappa_loss_K3=sp.diff(K * pt_a, alpha),
+        kappa_H_full_d_eq=kappa[("H", "full", "d=K-1")],
+        dkappa_loss_K3=sp.diff(K * X.p_t, S.alpha),
         dkappa_full=(g - 1) / (K * c),
         g_full=g,
     )
-    for (blk, rd), spec in spectra.items():
+    for (blk, rd), spec in A.spectra.items():
         D.results[f"spectrum_{blk}_{rd}"] = sp.Tuple(*[sp.Tuple(v, m) for v, m in spec])
     D.results["joint_partial"] = sp.Tuple(*[sp.Tuple(v, m) for v, m in joint_partial])
+    K3 = sp.Ge(K, 3)
     m_sym = sp.Piecewise((K * (K - 3) / 2, K3), (0, True))
     m_anti = sp.Piecewise(((K - 1) * (K - 2) / 2, K3), (0, True))
     D.results["joint_in_span"] = sp.Tuple(
-        sp.Tuple(triv_lo, 1), sp.Tuple(triv_hi, 1), sp.Tuple(lW, K - 1),
-        sp.Tuple(sym_lo, m_sym), sp.Tuple(sym_hi, m_sym),
-        sp.Tuple(sp.Integer(0), m_anti), sp.Tuple(anti_hi, m_anti))
-    D.results["standard_block"] = M4.subs({h2: h2_a, w2: w2_a, pnt: pnt_a})
+        sp.Tuple(span.triv_lo, 1), sp.Tuple(span.triv_hi, 1), sp.Tuple(lW, K - 1),
+        sp.Tuple(span.sym_lo, m_sym), sp.Tuple(span.sym_hi, m_sym),
+        sp.Tuple(sp.Integer(0), m_anti), sp.Tuple(span.anti_hi, m_anti))
+    D.results["standard_block"] = M4.subs({S.h2: X.h2, S.w2: X.w2, S.pnt: X.p_nt})
+
+
+def derive() -> Derivation:
+    """Build the Theorem 4.2 derivation from scratch (uncached, apart from
+    the Theorem 4.1 derivation it starts from; seconds)."""
+    M = minimizer_derivation()
+    S = make_symbols(M)
+    X = minimizer_values(M)
+    D = new_derivation(S)
+    setting(D)
+    lam_t = softmax_hessian(D, S)
+    nu_g = h_block(D, S)
+    mu_g = w_block_kronecker(D, S)
+    lam_s = w_block_family_c(D, S)
+    mW = w_block_multiplicities(D, S)
+    A = at_minimizer(D, S, X, mu_g, nu_g, lam_t, lam_s, mW)
+    kappa = condition_numbers(D, S, X, A)
+    g = alpha_derivatives(D, S, X)
+    nullity = joint_nullity_steps(D, S)
+    joint_partial = joint_off_span(D, S, X, A)
+    span = joint_in_span_2x2(D, S, X, A)
+    M4 = standard_block(D, S)
+    summary(D)
+    collect_results(D, S, X, A, kappa, g, nullity, joint_partial, span, M4)
     return D
 
 
@@ -523,7 +723,7 @@ def _standard_block(K, n, pnt, s, t, c, lW, lH, lb) -> sp.Matrix:
 @functools.lru_cache(maxsize=1)
 def hessian_derivation() -> Derivation:
     """The Theorem 4.2 derivation (cached on disk after the first run)."""
-    return cached(_derive, __name__, "hessian")
+    return cached(derive, __name__, "hessian")
 
 
 @functools.lru_cache(maxsize=1)

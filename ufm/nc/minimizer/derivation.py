@@ -1,22 +1,27 @@
 """Theorem 4.1 derived in SymPy: the closed-form global minimizer of the UFM.
 
-NC paper, Theorem 4.1 and eq. (13)-(14) (paper-notes A2, A3). Nothing here is
-transcribed: the logit gap rho comes out of `sympy.solve` applied to the
-first-order condition of the scalar problem that the objective reduces to,
-and the regime threshold comes from the sign of that derivative at 0.
+NC paper, Theorem 4.1 and eq. (13)-(14). Nothing here is transcribed: the
+logit gap rho comes out of `sympy.solve` applied to the first-order
+condition of the scalar problem that the objective reduces to, and the
+regime threshold comes from the sign of that derivative at 0.
 
-The reduction, step by step (each step recorded in the `Derivation`):
+The reduction, one function per step group (each step recorded in the
+`Derivation`; `derive` calls them in order):
 
-1. For fixed logits Z = W H, min lam_W/2 ||W||^2 + lam_H/2 ||H||^2 over the
-   factorizations of Z equals sqrt(lam_W lam_H) ||Z||_* (cited, plus the AM-GM
-   balancing solved by SymPy).
-2. Cross-entropy is convex in the logits and the problem is symmetric under
-   class permutations, so an optimal logit matrix is Z = rho P (x) 1_n^T with
-   P = I - J/K (cited symmetrisation argument, Zhu et al. 2021). Its nuclear
-   norm follows from P^2 = P and tr P = K - 1 (SymPy, in the I/J algebra).
-3. The objective becomes f(rho) = CE_alpha(rho) + c (K - 1) rho with
+1. `factorization_penalty`: for fixed logits Z = W H,
+   min lam_W/2 ||W||^2 + lam_H/2 ||H||^2 over the factorizations of Z equals
+   sqrt(lam_W lam_H) ||Z||_* (cited, plus the AM-GM balancing solved by SymPy).
+2. `symmetric_logits`: cross-entropy is convex in the logits and the problem
+   is symmetric under class permutations, so an optimal logit matrix is
+   Z = rho P (x) 1_n^T with P = I - J/K (cited symmetrisation argument, Zhu
+   et al. 2021). Its nuclear norm follows from P^2 = P and tr P = K - 1
+   (SymPy, in the I/J algebra).
+3. `reduced_objective`, `first_order_condition`, `stationary_point`: the
+   objective becomes f(rho) = CE_alpha(rho) + c (K - 1) rho with
    c = sqrt(n lam_W lam_H); SymPy differentiates, proves convexity, finds the
-   threshold from f'(0), and solves f'(rho) = 0.
+   threshold from f'(0), and solves f'(rho) = 0 (eq. (13)-(14)).
+4. `norms_and_bias`: the feature and classifier norms and the bias at the
+   optimum; `collect_results` assembles the regime-wise closed forms.
 
 >>> import sympy as sp
 >>> m = minimizer_derivation()
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import sympy as sp
 
@@ -44,21 +50,54 @@ from ufm.nc.problem import UFMProblem
 SOURCE = "NC paper (Cross Entropy versus Label Smoothing), Theorem 4.1, eq. (9)-(14)"
 
 
-def _derive() -> Derivation:
-    K = sp.Symbol("K", positive=True, integer=True)
-    n = sp.Symbol("n", positive=True, integer=True)
-    alpha = sp.Symbol("alpha", nonnegative=True)
-    lW = sp.Symbol("lambda_W", positive=True)
-    lH = sp.Symbol("lambda_H", positive=True)
-    rho = sp.Symbol("rho", nonnegative=True)
+class Symbols(NamedTuple):
+    """The symbols of Theorem 4.1 (and the auxiliary x, s, u of its proof)."""
+
+    K: sp.Symbol
+    n: sp.Symbol
+    alpha: sp.Symbol
+    lW: sp.Symbol
+    lH: sp.Symbol
+    rho: sp.Symbol
+    x: sp.Symbol  # ||W||_F^2 of a factorization
+    s: sp.Symbol  # ||Z||_*
+    u: sp.Symbol  # u = exp(rho)
+
+    @property
+    def c(self) -> sp.Expr:
+        """c = sqrt(n lam_W lam_H), the scale of the regularizer per logit."""
+        return sp.sqrt(self.n * self.lW * self.lH)
+
+
+def make_symbols() -> Symbols:
+    """The symbols with the assumptions the derivation relies on."""
     x, s = sp.symbols("x s", positive=True)
-    u = sp.Symbol("u", positive=True)  # u = exp(rho)
-    c = sp.sqrt(n * lW * lH)
+    return Symbols(
+        K=sp.Symbol("K", positive=True, integer=True),
+        n=sp.Symbol("n", positive=True, integer=True),
+        alpha=sp.Symbol("alpha", nonnegative=True),
+        lW=sp.Symbol("lambda_W", positive=True),
+        lH=sp.Symbol("lambda_H", positive=True),
+        rho=sp.Symbol("rho", nonnegative=True),
+        x=x,
+        s=s,
+        u=sp.Symbol("u", positive=True),
+    )
 
+
+def new_derivation(S: Symbols) -> Derivation:
+    """An empty Theorem 4.1 derivation with its public symbols registered."""
     D = Derivation("Theorem 4.1: the global minimizer of the UFM", SOURCE)
-    D.symbols.update(K=K, n=n, alpha=alpha, lambda_W=lW, lambda_H=lH, rho=rho)
+    D.symbols.update(K=S.K, n=S.n, alpha=S.alpha, lambda_W=S.lW, lambda_H=S.lH, rho=S.rho)
+    return D
 
-    # --- Step 1: regularizer of a factorization, given the logits. --------
+
+def factorization_penalty(D: Derivation, S: Symbols) -> sp.Expr:
+    """Step 1: the weight decay of a balanced factorization is sqrt(lam_W lam_H) ||Z||_*.
+
+    Returns x* = ||W||_F^2 at the balanced factorization, as a function of s = ||Z||_*.
+    """
+    lW, lH, x, s = S.lW, S.lH, S.x, S.s
     D.cited(
         "Nuclear norm as a factorization penalty",
         r"For every factorization $Z = WH$, $\|Z\|_* \le \|W\|_F \|H\|_F$, with "
@@ -74,8 +113,12 @@ def _derive() -> Derivation:
     D.identity("penalty at the balanced factorization", g.subs(x, x_star), sp.sqrt(lW * lH) * s,
                r"So $\min_{WH=Z} \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 "
                r"= \sqrt{\lambda_W\lambda_H}\,\|Z\|_*$.")
+    return x_star
 
-    # --- Step 2: symmetric logits and their nuclear norm. ------------------
+
+def symmetric_logits(D: Derivation, S: Symbols) -> sp.Expr:
+    """Step 2: optimal logits Z = rho P (x) 1_n^T; returns ||Z||_* = (K-1) sqrt(n) rho."""
+    K, n, rho = S.K, S.n, S.rho
     D.cited(
         "Symmetric optimal logits",
         r"CE is convex in the logits and the objective is invariant under "
@@ -93,8 +136,22 @@ def _derive() -> Derivation:
     # Z Z^T = n rho^2 P P^T = n rho^2 P: K-1 singular values sqrt(n) rho.
     nuc = (K - 1) * sp.sqrt(n) * rho
     D.define("nuclear norm of Z (Z Z^T = n rho^2 P)", sp.Symbol(r"\|Z\|_*"), nuc)
+    return nuc
 
-    # --- Step 3: the scalar problem. ---------------------------------------
+
+class ScalarProblem(NamedTuple):
+    """The reduced objective f(rho) and its ingredients (functions of rho)."""
+
+    f: sp.Expr
+    p_t: sp.Expr  # softmax probability of the target class
+    p_nt: sp.Expr  # of each non-target class
+    y_t: sp.Expr  # soft label of the target class
+    y_nt: sp.Expr  # of each non-target class
+
+
+def reduced_objective(D: Derivation, S: Symbols, nuc: sp.Expr) -> ScalarProblem:
+    """Step 3a: the objective at symmetric logits, f(rho) = CE_alpha(rho) + sqrt(lam_W lam_H) ||Z||_*."""
+    K, alpha, rho, u = S.K, S.alpha, S.rho, S.u
     # Logits (rho, 0, ..., 0) up to shift; soft label (1 - alpha + alpha/K, alpha/K, ...).
     p_t_u = u / (u + K - 1)
     p_nt_u = 1 / (u + K - 1)
@@ -105,34 +162,61 @@ def _derive() -> Derivation:
     p_t = p_t_u.subs(u, sp.exp(rho))
     p_nt = p_nt_u.subs(u, sp.exp(rho))
     ce = -y_t * sp.log(p_t) - (K - 1) * y_nt * sp.log(p_nt)
-    f = ce + sp.sqrt(lW * lH) * nuc
+    f = ce + sp.sqrt(S.lW * S.lH) * nuc
     D.define("reduced objective f(rho) (per-sample CE + penalty)", sp.Function("f")(rho), f)
-    df = sp.diff(f, rho)
-    D.identity("f'(rho) = p_t - y_t + c (K - 1)", df, p_t - y_t + c * (K - 1))
-    d2f = sp.diff(f, rho, 2)
-    D.identity("f''(rho) = p_t (1 - p_t) > 0: f is strictly convex", d2f, p_t * (1 - p_t))
+    return ScalarProblem(f, p_t, p_nt, y_t, y_nt)
+
+
+class FirstOrder(NamedTuple):
+    df: sp.Expr  # f'(rho)
+    d2f: sp.Expr  # f''(rho)
+    threshold: sp.Expr  # alpha + K c: collapsed regime iff >= 1
+
+
+def first_order_condition(D: Derivation, S: Symbols, sc: ScalarProblem) -> FirstOrder:
+    """Step 3b: f' and f'', strict convexity, and the regime threshold from the sign of f'(0)."""
+    K, alpha, rho, c = S.K, S.alpha, S.rho, S.c
+    df = sp.diff(sc.f, rho)
+    D.identity("f'(rho) = p_t - y_t + c (K - 1)", df, sc.p_t - sc.y_t + c * (K - 1))
+    d2f = sp.diff(sc.f, rho, 2)
+    D.identity("f''(rho) = p_t (1 - p_t) > 0: f is strictly convex", d2f, sc.p_t * (1 - sc.p_t))
     df0 = sp.simplify(df.subs(rho, 0))
     D.identity("f'(0): its sign decides the regime", df0, (K - 1) * (alpha + K * c - 1) / K,
                r"$f'(0) \ge 0 \iff \alpha + K c \ge 1$: then, by convexity, $\rho^* = 0$ "
                r"(the collapsed regime, $W = H = 0$).")
-    threshold = alpha + K * c
+    return FirstOrder(df, d2f, alpha + K * c)
 
-    # Solve f'(rho) = 0 in u = e^rho, where it is rational.
+
+class Optimum(NamedTuple):
+    rho: sp.Expr  # rho* in the non-collapsed regime
+    p_t: sp.Expr  # p_t at rho* (eq. 13)
+    p_nt: sp.Expr  # p_nt at rho* (eq. 14)
+
+
+def stationary_point(D: Derivation, S: Symbols, sc: ScalarProblem, df: sp.Expr) -> Optimum:
+    """Step 3c: solve f'(rho) = 0 in u = e^rho (where it is rational): rho*, and eq. (13)-(14)."""
+    K, alpha, rho, u, c = S.K, S.alpha, S.rho, S.u, S.c
     df_u = sp.together(df.subs(sp.exp(rho), u))
     u_sols = [r for r in sp.solve(sp.numer(df_u), u) if r != 0]
     if len(u_sols) != 1:  # pragma: no cover - a SymPy regression would land here
         raise RuntimeError(f"expected one stationary point, SymPy found {u_sols}")
     rho_star = sp.log(sp.simplify(u_sols[0]))
     D.define("solution of f'(rho) = 0 (SymPy solve in u = e^rho)", rho, rho_star)
-    D.identity("rho* in the form of paper-notes A2", rho_star, sp.log(K / (alpha + K * c) - (K - 1)))
+    D.identity("rho* = log(K/(alpha + K c) - (K - 1)), the logit gap of Theorem 4.1", rho_star,
+               sp.log(K / (alpha + K * c) - (K - 1)))
     D.identity("f'(rho*) = 0", df.subs(rho, rho_star), 0)
-    p_t_star = sp.simplify(p_t.subs(rho, rho_star))
-    p_nt_star = sp.simplify(p_nt.subs(rho, rho_star))
+    p_t_star = sp.simplify(sc.p_t.subs(rho, rho_star))
+    p_nt_star = sp.simplify(sc.p_nt.subs(rho, rho_star))
     D.identity("p_nt at the optimum (eq. 14)", p_nt_star, alpha / K + c)
     D.identity("p_t at the optimum (eq. 13)", p_t_star, 1 - (K - 1) * (alpha / K + c))
+    return Optimum(rho_star, p_t_star, p_nt_star)
 
-    # --- Step 4: norms, bias, objective value. -------------------------------
-    nuc_star = nuc.subs(rho, rho_star)
+
+def norms_and_bias(D: Derivation, S: Symbols, x_star: sp.Expr, nuc: sp.Expr, sc: ScalarProblem,
+                   rho_star: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """Step 4: ||w_k||^2 and ||h_{k,i}||^2 at the optimum, and b* = 0; returns (w2, h2)."""
+    K, n, lW, lH, s = S.K, S.n, S.lW, S.lH, S.s
+    nuc_star = nuc.subs(S.rho, rho_star)
     WF2 = x_star.subs(s, nuc_star)  # ||W||_F^2 at the balanced factorization
     HF2 = (nuc_star**2 / x_star).subs(s, nuc_star)
     w2 = sp.simplify(WF2 / K)
@@ -144,7 +228,7 @@ def _derive() -> Derivation:
     D.identity("h = sqrt(lam_W/(n lam_H)) w: ratio of squared norms", h2 / w2, lW / (n * lH))
     D.identity(
         "bias gradient vanishes at the symmetric point",
-        (p_t + (K - 1) * p_nt) / K - (y_t + (K - 1) * y_nt) / K,
+        (sc.p_t + (K - 1) * sc.p_nt) / K - (sc.y_t + (K - 1) * sc.y_nt) / K,
         0,
         r"The gradient of the data term in $b_j$ is the sample mean of "
         r"$p_j - y_j$; each class contributes once as target and $K-1$ times as "
@@ -152,30 +236,49 @@ def _derive() -> Derivation:
         r"strictly convex, so $b^* = 0$; with $\lambda_b = 0$, $b^*$ is any "
         r"multiple of $1_K$ (softmax shift invariance).",
     )
-    f_star = sp.simplify(f.subs(rho, rho_star))
+    return w2, h2
 
-    regime = sp.StrictLessThan(threshold, 1)
+
+def collect_results(D: Derivation, S: Symbols, sc: ScalarProblem, fo: FirstOrder, opt: Optimum,
+                    w2: sp.Expr, h2: sp.Expr) -> None:
+    """The results: each quantity as a Piecewise over the two regimes (alpha + K c < 1 or not)."""
+    K = S.K
+    f_star = sp.simplify(sc.f.subs(S.rho, opt.rho))
+    regime = sp.StrictLessThan(fo.threshold, 1)
     pw = lambda e, e0: sp.Piecewise((e, regime), (e0, True))  # noqa: E731
     D.results.update(
-        threshold=threshold,
-        rho_interior=rho_star,
-        rho=pw(rho_star, sp.Integer(0)),
-        p_target=pw(p_t_star, 1 / K),
-        p_nontarget=pw(p_nt_star, 1 / K),
+        threshold=fo.threshold,
+        rho_interior=opt.rho,
+        rho=pw(opt.rho, sp.Integer(0)),
+        p_target=pw(opt.p_t, 1 / K),
+        p_nontarget=pw(opt.p_nt, 1 / K),
         w_norm_sq=pw(w2, sp.Integer(0)),
         h_norm_sq=pw(h2, sp.Integer(0)),
         objective=pw(f_star, sp.log(K)),
-        f=f,
-        dfdrho=df,
-        d2fdrho2=d2f,
+        f=sc.f,
+        dfdrho=fo.df,
+        d2fdrho2=fo.d2f,
     )
+
+
+def derive() -> Derivation:
+    """Build the Theorem 4.1 derivation from scratch (uncached; seconds)."""
+    S = make_symbols()
+    D = new_derivation(S)
+    x_star = factorization_penalty(D, S)
+    nuc = symmetric_logits(D, S)
+    sc = reduced_objective(D, S, nuc)
+    fo = first_order_condition(D, S, sc)
+    opt = stationary_point(D, S, sc, fo.df)
+    w2, h2 = norms_and_bias(D, S, x_star, nuc, sc, opt.rho)
+    collect_results(D, S, sc, fo, opt, w2, h2)
     return D
 
 
 @functools.lru_cache(maxsize=1)
 def minimizer_derivation() -> Derivation:
     """The Theorem 4.1 derivation (cached on disk after the first run)."""
-    return cached(_derive, __name__, "minimizer")
+    return cached(derive, __name__, "minimizer")
 
 
 _NAMES = ("rho", "p_target", "p_nontarget", "w_norm_sq", "h_norm_sq", "objective", "threshold")
