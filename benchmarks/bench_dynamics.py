@@ -1,9 +1,11 @@
-"""Benchmark B4 (benchmarks.md): the UFM dynamics sweep.
+"""Benchmark B4: the UFM dynamics sweep.
 
-6 alphas x 5 seeds x 10,000 full-batch gradient-descent steps at K=10, d=32,
-n=50, metrics (NC1-3, loss, training error, norms, gradient norm) every 100
-steps, with `ufm.nc.dynamics.sweep` (one jitted program: vmap over alpha and
-seeds, lax.scan over records). Target: <= 60 s on the 2-core CPU.
+Configuration B4 (defined here, in CFG, ALPHAS, SEEDS and STEPS): 6 alphas x
+5 seeds x 10,000 full-batch gradient-descent steps at K=10, d=32, n=50,
+lam_W = lam_H = lam_b = 5e-4, GD step 1, start of scale 0.1, metrics (NC1-3,
+loss, training error, norms, gradient norm) every 100 steps, with `ufm.sweep`
+(one jitted program: vmap over alpha and seeds, lax.scan over records).
+Target: <= 60 s on the 2-core CPU.
 
 Baseline, measured in the same run: the obvious implementation, a Python
 loop of a jitted single GD step per run (and a jitted metrics call every
@@ -22,9 +24,8 @@ import time  # noqa: E402
 
 import jax.numpy as jnp  # noqa: E402
 
-from ufm.nc.dynamics import _measure, sweep  # noqa: E402
-from ufm.nc.objective import init_params, objective  # noqa: E402
-from ufm.nc.problem import UFMProblem  # noqa: E402
+from ufm import UFMProblem, init_params, objective, sweep  # noqa: E402
+from ufm.internal import measure_metrics  # noqa: E402
 
 CFG = dict(K=10, d=32, n=50, lam_W=5e-4, lam_H=5e-4, lam_b=5e-4, lr=1.0, record_every=100, init_scale=0.1)
 ALPHAS = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8]
@@ -50,7 +51,7 @@ def baseline(steps=1000):
         g = jax.grad(objective)(params, p.alpha, *hyper)
         return jax.tree_util.tree_map(lambda x, gx: x - CFG["lr"] * gx, params, g)
 
-    measure = jax.jit(lambda params: _measure(params, p.alpha, hyper, p.K))
+    measure = jax.jit(lambda params: measure_metrics(params, p.alpha, hyper, p.K))
     params = init_params(jax.random.PRNGKey(0), p, CFG["init_scale"])
     jax.block_until_ready(step(params))
     jax.block_until_ready(measure(params))  # compile outside the timing

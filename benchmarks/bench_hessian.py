@@ -1,12 +1,13 @@
-"""B2 (benchmarks.md): Hessian condition numbers at the UFM minimizer, matrix-free.
+"""Benchmark B2: Hessian condition numbers at the UFM minimizer, matrix-free.
 
     python benchmarks/bench_hessian.py                   # B2 + dense route at the B2 W-block (~3-5 min)
     python benchmarks/bench_hessian.py --dense-dim 4096  # quicker dense comparison (K=32)
 
-1. B2 proper: at the B1a minimizer (K=100, d=128, n=20, lam_W=lam_H=lam_b=1e-3,
+1. Configuration B2 (defined here, in B2): at the minimizer of configuration
+   B1a of benchmarks/bench_solve.py (K=100, d=128, n=20, lam_W=lam_H=lam_b=1e-3,
    alpha=0.1), the condition numbers of the W-block (dimension 12,800) and the
    H-block (dimension 256,000), both readings, in their non-zero eigenvalue
-   space, by Lanczos on Hessian-vector products (`ufm.nc.hessian.numeric.lanczos_extremes`).
+   space, by Lanczos on Hessian-vector products (`ufm.lanczos_extremes`).
    Targets: <= 60 s, relative error <= 1e-8 against the SymPy closed form.
 2. The dense route (Hessian materialised by batched HVPs, then eigvalsh) against
    Lanczos, on the same solved problem: by default the B2 W-block itself
@@ -25,16 +26,19 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 import argparse  # noqa: E402
-import functools  # noqa: E402
 import time  # noqa: E402
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ufm.nc.hessian.numeric import _hvp, _hyper, condition_number_from_eigenvalues, lanczos_extremes  # noqa: E402
-from ufm.nc.problem import UFMProblem  # noqa: E402
-from ufm.nc.minimizer.solve import solve  # noqa: E402
-from ufm.nc.hessian.derivation import condition_number  # noqa: E402
+from ufm import (  # noqa: E402
+    UFMProblem,
+    condition_number_from_eigenvalues,
+    hessian_condition_number as condition_number,
+    hvp,
+    lanczos_extremes,
+    solve,
+)
 
 B2 = dict(K=100, d=128, n=20, alpha=0.1, lam_W=1e-3, lam_H=1e-3, lam_b=1e-3)
 
@@ -42,8 +46,7 @@ B2 = dict(K=100, d=128, n=20, alpha=0.1, lam_W=1e-3, lam_H=1e-3, lam_b=1e-3)
 def dense_block(params, problem, block, reading, chunk=256):
     """The dense route: the Hessian column by column (batched HVPs on e_i)."""
     dim = params.W.size if block == "W" else params.H.size
-    hv = jax.jit(jax.vmap(functools.partial(_hvp, params=params, hyper=_hyper(problem),
-                                            block=block, reading=reading)))
+    hv = jax.jit(jax.vmap(hvp(params, problem, block, reading)))
     cols = []
     for s in range(0, dim, chunk):
         idx = jnp.arange(s, min(s + chunk, dim))

@@ -1,9 +1,9 @@
-"""Benchmark B3 (/work/shared/benchmarks.md): SGD Monte Carlo for the TSLA bounds.
+"""Benchmark B3: SGD Monte Carlo for the TSLA bounds.
 
-10,000 independent seeds x 10,000 single-sample SGD steps (with label smoothing,
-theta = 0.1, uniform yhat) of L2-regularised multinomial logistic regression,
-d = 20, K = 10, on a generated Gaussian mixture (N = 1000 points, lam = 1e-2),
-float64, eta = 0.5/L.
+Configuration B3 (defined here): 10,000 independent seeds x 10,000
+single-sample SGD steps (with label smoothing, theta = 0.1, uniform yhat) of
+L2-regularised multinomial logistic regression, d = 20, K = 10, on a generated
+Gaussian mixture (N = 1000 points, lam = 1e-2), float64, eta = 0.5/L.
 
 Baseline, measured in the same run: a straightforward per-seed NumPy loop (one
 seed after another, one step after another). It runs on a subset of seeds and
@@ -23,8 +23,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ufm.tsla.problems import LogRegProblem  # noqa: E402
-from ufm.tsla.simulate import sgd_logreg_seeds  # noqa: E402
+from ufm import LogRegProblem, sgd_logreg_seeds  # noqa: E402
 
 
 def numpy_loop(problem, eta, theta, T, n_seeds, seed=0):
@@ -69,15 +68,14 @@ def main():
     t_jax = time.perf_counter() - t0
     assert np.all(np.isfinite(W))
     arr = lp.arrays()
-    from ufm.tsla.problems import LogRegProblem as LR
-    F_mean = float(np.mean(jax.vmap(lambda w: LR.value(arr, w))(W[:256])))
+    F_mean = float(np.mean(jax.vmap(lambda w: LogRegProblem.value(arr, w))(W[:256])))
 
     nb = a.baseline_seeds
     t0 = time.perf_counter()
     Wn = numpy_loop(lp, eta, theta, T, nb)
     t_np_sub = time.perf_counter() - t0
     t_np = t_np_sub * n / nb
-    Fn = float(np.mean([LR.value(arr, w) for w in Wn]))
+    Fn = float(np.mean([LogRegProblem.value(arr, w) for w in Wn]))
 
     print(f"JAX (vmap over seeds, fori_loop over steps): {t_jax:.2f} s  (+ {t_compile:.2f} s compile), "
           f"{n * T / t_jax / 1e6:.1f} M seed-steps/s")

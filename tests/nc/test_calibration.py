@@ -1,4 +1,6 @@
-"""ECE, reliability diagrams, temperature scaling, the digits MLP and the `calibration` group."""
+"""Calibration (`ufm.nc.calibration`): ECE, reliability diagrams, temperature scaling.
+
+The digits MLP: tests/nc/test_digits.py; the `calibration` check group: tests/verify/test_group_calibration.py."""
 
 import jax
 import jax.numpy as jnp
@@ -8,9 +10,7 @@ import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ufm.nc.calibration import expected_calibration_error, fit_temperature, nll, reliability_diagram
-from ufm.verify.context import VerifyContext
-from ufm.nc.problem import UFMProblem
+from ufm import expected_calibration_error, fit_temperature, nll, reliability_diagram
 
 
 def softmax(z):
@@ -126,36 +126,3 @@ def test_temperature_bad_inputs():
         fit_temperature(np.array([[np.nan, 0.0], [0.0, 1.0]]), np.array([0, 1]))
     with pytest.raises(ValueError, match="t_min"):
         fit_temperature(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), np.array([0, 1, 1]), t_min=2.0, t_max=1.0)
-
-
-# ---------------------------------------------------------------- digits and the group
-def test_digits_split_and_shapes():
-    from ufm.nc.digits import load_splits, train_digits
-
-    (Xtr, ytr), (Xva, yva), (Xte, yte) = load_splits(0)
-    assert Xtr.shape == (1000, 64) and len(yva) == 350 and len(yte) == 447
-    assert Xtr.max() <= 1.0 and Xtr.min() >= 0.0
-    out = train_digits([0.0, 0.2], [0], steps=200)
-    assert out["test_logits"].shape == (2, 1, 447, 10)
-    assert out["classifier"].shape == (2, 1, 10, 32)
-    # training works: far better than chance (10%) after 200 Adam steps
-    err = (out["test_logits"].argmax(-1) != out["test_labels"][None]).mean(axis=-1)
-    assert np.all(err < 0.2)
-    with pytest.raises(ValueError, match="alpha=1"):
-        train_digits([1.0], [0], steps=1)
-
-
-def test_calibration_group_quick():
-    from ufm.verify.groups.calibration import run
-
-    ctx = VerifyContext(problem=UFMProblem(K=4, d=5, n=3), seed=0, quick=True, progress=lambda m: None)
-    results = run(ctx)
-    ids = {r.id for r in results}
-    assert {"calibration.ls_lower_ece_raw", "calibration.ce_lower_ece_after_ts",
-            "calibration.temperature_falls_with_alpha"} <= ids
-    for r in results:
-        assert r.applicable and r.details["verdict"] in ("reproduced", "not reproduced")
-        assert r.passed == (r.details["verdict"] == "reproduced")
-        assert "per_alpha_mean_pm_std" in r.details
-        if not r.passed:
-            assert r.details["reason"].startswith("claim not reproduced")

@@ -1,6 +1,7 @@
-"""Theorem 4.2: symbolic Hessian spectra (SymPy) against Hessians of the real
-objective (JAX) at numerically solved minimizers; Lanczos against dense; the
-verdicts on the paper's claim; input validation."""
+"""Theorem 4.2: symbolic Hessian spectra (SymPy, `ufm.nc.hessian.derivation`) against Hessians of
+the real objective (JAX, `ufm.nc.hessian.numeric`) at numerically solved minimizers; Lanczos
+against dense; the derived condition numbers and their alpha-derivatives; input validation.
+The `hessian` check group: tests/verify/test_group_hessian.py."""
 
 import math
 
@@ -9,36 +10,32 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ufm.verify.groups.hessian import run
-from ufm.verify.context import VerifyContext
-from ufm.nc.hessian.numeric import (
+from ufm import (
+    UFMProblem,
     block_hessian,
     cluster_eigenvalues,
     condition_number_from_eigenvalues,
+    hessian_condition_number as condition_number,
+    hessian_condition_number_derivative as condition_number_derivative,
+    hessian_derivation,
+    hessian_full_reading_turning_point as full_reading_turning_point,
+    hessian_joint_nullity as joint_nullity,
+    hessian_joint_partial_spectrum as joint_partial_spectrum,
+    hessian_joint_spectrum as joint_spectrum,
+    hessian_spectrum as spectrum,
     joint_hessian,
     lanczos_extremes,
-)
-from ufm.nc.problem import UFMProblem
-from ufm.nc.minimizer.solve import solve
-from ufm.nc.hessian.derivation import (
-    condition_number,
-    condition_number_derivative,
-    full_reading_turning_point,
-    hessian_derivation,
-    joint_nullity,
-    joint_partial_spectrum,
-    joint_spectrum,
-    spectrum,
+    solve,
 )
 
 # (K, d, n): K in {2, 3, 4}, d = K-1 and d > K-1, few shapes so JAX compiles once each.
 SHAPES = [(2, 1, 2), (2, 3, 1), (3, 2, 2), (3, 4, 1), (4, 3, 1), (4, 5, 2)]
-RTOL = 1e-6  # the check group's tolerance (Weyl bound, see _checks_hessian)
+RTOL = 1e-6  # the `hessian` check group's tolerance (Weyl bound, see ufm.verify.groups.hessian)
 
 log_lam = st.floats(math.log(1e-4), math.log(5e-2)).map(math.exp)
 
 
-def _problem(shape, lw, lh, where, frac, lam_b=1e-3, guard=assume):
+def problem_at(shape, lw, lh, where, frac, lam_b=1e-3, guard=assume):
     K, d, n = shape
     Kc = K * math.sqrt(n * lw * lh)
     guard(Kc < 0.9)
@@ -48,7 +45,7 @@ def _problem(shape, lw, lh, where, frac, lam_b=1e-3, guard=assume):
     return UFMProblem(K=K, d=d, n=n, alpha=alpha, lam_W=lw, lam_H=lh, lam_b=lam_b)
 
 
-def _assert_spectrum_matches(expected, ev):
+def assert_spectrum_matches(expected, ev):
     lmax = float(np.max(np.abs(ev)))
     obs = cluster_eigenvalues(ev, RTOL, lmax)
     vals = [v for v, _ in expected]
@@ -86,23 +83,23 @@ def test_multiplicities_sum_to_dimension(K, extra, n):
 @given(shape=st.sampled_from(SHAPES), lw=log_lam, lh=log_lam, where=st.sampled_from(["low", "high"]),
        frac=st.floats(1e-3, 0.05))
 def test_symbolic_spectra_equal_dense_jax(shape, lw, lh, where, frac):
-    p = _problem(shape, lw, lh, where, frac)
+    p = problem_at(shape, lw, lh, where, frac)
     sol = solve(p)
     assert sol.converged, sol.reason
     for block in ("W", "H"):
         for reading in ("loss", "full"):
             ev = np.linalg.eigvalsh(block_hessian(sol.params, p, block, reading))
-            _assert_spectrum_matches(spectrum(p, block, reading), ev)
+            assert_spectrum_matches(spectrum(p, block, reading), ev)
             kap = condition_number_from_eigenvalues(ev)["kappa"]
             assert kap == pytest.approx(condition_number(p, block, reading), rel=RTOL)
     # the whole joint spectrum (closed forms + the 4x4 standard block)
-    _assert_spectrum_matches(joint_spectrum(p), np.linalg.eigvalsh(joint_hessian(sol.params, p)))
+    assert_spectrum_matches(joint_spectrum(p), np.linalg.eigvalsh(joint_hessian(sol.params, p)))
 
 
 @pytest.mark.parametrize("shape,lam_b", [((2, 1, 2), 1e-3), ((2, 3, 1), 0.0), ((3, 2, 2), 0.0),
                                          ((4, 5, 2), 1e-3), ((4, 3, 1), 1e-2)])
 def test_joint_nullity_and_partial_spectrum(shape, lam_b):
-    p = _problem(shape, 5e-3, 5e-3, "low", 0.1, lam_b, guard=bool)
+    p = problem_at(shape, 5e-3, 5e-3, "low", 0.1, lam_b, guard=bool)
     sol = solve(p)
     ev = np.linalg.eigvalsh(joint_hessian(sol.params, p))
     lmax = np.max(np.abs(ev))
@@ -111,7 +108,7 @@ def test_joint_nullity_and_partial_spectrum(shape, lam_b):
         assert np.sum(np.abs(ev - v) <= 1e-6 * lmax) >= m
 
 
-def _remove(ev, partial, tol):
+def remove_matched(ev, partial, tol):
     """The multiset ev minus the closed-form eigenvalues (each matched once)."""
     ev = list(np.sort(ev))
     for v, m in partial:
@@ -130,7 +127,7 @@ def test_joint_rest_does_not_depend_on_d(K, n):
     for d in (K - 1, K, K + 2):
         p = UFMProblem(K=K, d=d, n=n, alpha=0.05, lam_W=3e-3, lam_H=8e-3, lam_b=2e-3)
         ev = np.linalg.eigvalsh(joint_hessian(solve(p).params, p))
-        rest = _remove(ev, joint_partial_spectrum(p), 1e-6 * np.max(ev))
+        rest = remove_matched(ev, joint_partial_spectrum(p), 1e-6 * np.max(ev))
         assert rest.size == 2 * K * (K - 1) + K - 1
         rests.append(rest)
     for r in rests[1:]:
@@ -140,7 +137,7 @@ def test_joint_rest_does_not_depend_on_d(K, n):
 @pytest.mark.parametrize("shape", [(2, 3, 1), (3, 2, 2), (4, 5, 2)])
 @pytest.mark.parametrize("reading", ["loss", "full"])
 def test_lanczos_agrees_with_dense(shape, reading):
-    p = _problem(shape, 2e-3, 7e-3, "low", 0.2, guard=bool)
+    p = problem_at(shape, 2e-3, 7e-3, "low", 0.2, guard=bool)
     sol = solve(p)
     for block in ("W", "H"):
         dense = condition_number_from_eigenvalues(
@@ -188,30 +185,6 @@ def test_theorem42_loss_reading():
             assert condition_number_from_eigenvalues(ev)["kappa"] == pytest.approx(1.0, abs=1e-8)
 
 
-def test_verify_group_defaults_pass():
-    p = UFMProblem(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3)
-    res = run(VerifyContext(problem=p, progress=lambda m: None))
-    ids = [r.id for r in res]
-    assert ids == [f"hessian.{b}.{r}.{k}" for b in "WH" for r in ("loss", "full")
-                   for k in ("spectrum", "condition")] + ["hessian.joint.nullity", "hessian.joint.spectrum",
-                                                          "hessian.thm42.loss", "hessian.thm42.full"]
-    assert all(r.applicable and r.passed for r in res), [(r.id, r.details.get("reason")) for r in res
-                                                          if not r.passed]
-    full = {r.id: r for r in res}["hessian.thm42.full"]
-    assert "FAILS" in full.claim and "FALSE" in full.details["verdict"]
-    assert {r.id: r for r in res}["hessian.thm42.loss"].claim.endswith("HOLDS here")
-
-
-@pytest.mark.parametrize("kwargs,word", [
-    (dict(K=4, d=5, n=3, alpha=0.99), "collapsed"),
-    (dict(K=5, d=2, n=3, alpha=0.1), "d=2 < K-1"),
-])
-def test_verify_group_not_applicable(kwargs, word):
-    res = run(VerifyContext(problem=UFMProblem(**kwargs), progress=lambda m: None))
-    assert len(res) == 12 and all(not r.applicable for r in res)
-    assert all(word in r.details["reason"] for r in res)
-
-
 def test_bad_input():
     p = UFMProblem(K=4, d=5, n=3, alpha=0.1)
     with pytest.raises(ValueError, match="block='V'"):
@@ -226,16 +199,3 @@ def test_bad_input():
         cluster_eigenvalues([1.0, 2.0], rtol=0.0)
     with pytest.raises(ValueError, match="NaN"):
         cluster_eigenvalues([1.0, float("nan")])
-
-
-def test_verdict_check_is_not_circular(monkeypatch):
-    """A wrong symbolic derivative (sign flipped) must make the verdict checks
-    fail: they compare it with finite differences of measured kappa."""
-    import ufm.verify.groups.hessian as ch
-
-    true = ch.condition_number_derivative
-    monkeypatch.setattr(ch, "condition_number_derivative", lambda p, b, r: -true(p, b, r))
-    p = UFMProblem(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3)
-    res = {r.id: r for r in ch.run(VerifyContext(problem=p, progress=lambda m: None))}
-    assert not res["hessian.thm42.full"].passed
-    assert not res["hessian.thm42.loss"].passed

@@ -1,19 +1,12 @@
-"""NC metrics: known values, an independent numpy reference, invariances, variants, bad inputs."""
+"""NC metrics (`ufm.nc.metrics`): known values, an independent numpy reference, invariances, variants, bad inputs."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ufm.nc.metrics import (
-    VARIANTS,
-    class_mean_norms,
-    classifier_norms,
-    nc1,
-    nc2,
-    nc3,
-    nc_metrics,
-)
+from ufm import class_mean_norms, classifier_norms, nc1, nc2, nc3, nc_metrics
+from ufm.nc.metrics import VARIANTS
 
 SHAPES = [(3, 4, 2), (4, 3, 5), (5, 8, 3)]  # (K, d, n); (4, 3, 5) has d = K - 1, the least room for an ETF
 

@@ -1,4 +1,5 @@
-"""Theorem 4.1: the SymPy closed form against the L-BFGS solve of the real objective."""
+"""Theorem 4.1: the SymPy closed form (`ufm.nc.minimizer.derivation`) against the L-BFGS solve of the
+real objective (`ufm.nc.minimizer.solve`). The `minimizer` check group: tests/verify/test_group_minimizer.py."""
 
 import math
 
@@ -9,9 +10,8 @@ import sympy as sp
 from hypothesis import given, strategies as st
 from scipy.optimize import minimize_scalar
 
-from ufm import UFMProblem, closed_form, minimizer_derivation, solve
+from ufm import UFMParams, UFMProblem, closed_form, minimizer_derivation, objective, solve
 from ufm.verify.groups.minimizer import TOL_FIRST_ORDER, TOL_SECOND_ORDER, observed_quantities
-from ufm.nc.objective import UFMParams, objective
 
 lam = st.floats(-5.0, -1.0).map(lambda e: 10.0**e)  # log-uniform in [1e-5, 1e-1]
 
@@ -111,10 +111,3 @@ def test_solve_requires_sensible_rtol():
 def test_iteration_cap_reports_not_converged():
     sol = solve(UFMProblem(K=3, d=3, n=2, alpha=0.1, lam_W=1e-3, lam_H=1e-3), max_iter=3)
     assert not sol.converged and "cap" in sol.reason and sol.iterations == 3
-
-
-def test_observed_quantities_at_exact_zero_reports_undefined_nc():
-    """W = H = 0 (the collapsed minimizer, exactly): NC metrics are 0/0, not NaN."""
-    obs = observed_quantities(jnp.zeros((3, 3)), jnp.zeros((3, 6)), jnp.zeros(3), 3)
-    assert obs["nc1"] is None and obs["nc2"] is None and obs["nc3"] is None
-    assert obs["rho"] == 0.0 and obs["p_target"] == pytest.approx(1 / 3, rel=1e-15)

@@ -1,3 +1,5 @@
+"""The UFM problem (`ufm.nc.problem`): fields, validation of every argument, immutability."""
+
 import math
 
 import pytest

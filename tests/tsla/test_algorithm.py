@@ -1,4 +1,4 @@
-"""The TSLA API in a plain optax loop; the theory-driven switch."""
+"""The TSLA API (`ufm.tsla.algorithm`) in a plain optax loop; the theory-driven switch."""
 
 import math
 
@@ -8,9 +8,15 @@ import numpy as np
 import optax
 import pytest
 
-import ufm.tsla.bounds as LB
-from ufm.tsla.problems import LogRegProblem
-from ufm.tsla.algorithm import OnlineConstants, make_tsla_step, smooth_labels, theory_switch_step, tsla_labels
+from ufm import (
+    LogRegProblem,
+    OnlineConstants,
+    make_tsla_step,
+    smooth_labels,
+    theory_switch_step,
+    thm4_parameters,
+    tsla_labels,
+)
 
 
 def ce(params, x, labels):
@@ -74,7 +80,7 @@ def test_switch_is_in_the_state_and_baseline_lsr_limits():
 
 def test_theory_switch_step_is_theorem4_T1():
     v = dict(mu=0.2, sigma2=1.0, delta=0.01, F0=5.0)
-    assert theory_switch_step(eta1=1.0, **v) == LB.thm4_parameters(L=1.0, eps=0.1, **v)["T1"]
+    assert theory_switch_step(eta1=1.0, **v) == thm4_parameters(L=1.0, eps=0.1, **v)["T1"]
     T_half = theory_switch_step(eta1=0.5, **v)
     assert T_half == math.ceil(math.log(0.2 * 5.0 * 1.01 / 0.01) / (0.5 * 0.2) - 1e-9)
     assert theory_switch_step(mu=0.2, sigma2=1.0, delta=10.0, F0=0.1, eta1=1.0) == 0  # clipped

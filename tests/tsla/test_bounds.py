@@ -1,4 +1,4 @@
-"""Theorems 3, 4, 5 (TSLA paper): the SymPy bounds, their parameter choices, Table 1.
+"""Theorems 3, 4, 5 (TSLA paper, `ufm.tsla.bounds`): the SymPy bounds, their parameter choices, Table 1.
 
 Property tests sweep the constants (L, mu, sigma^2, delta, eps, F(w0)) over wide
 ranges and check the bound at the prescribed horizon against eps^2 exactly where
@@ -11,23 +11,33 @@ import math
 import pytest
 from hypothesis import assume, given, strategies as st
 
-import ufm.tsla.bounds as LB
-from ufm.tsla.problems import QuadraticLSRProblem
-from ufm.tsla.simulate import tsla_stages
+from ufm import (
+    QuadraticLSRProblem,
+    evaluate_bound,
+    lemma1_bound,
+    lsr_derivation,
+    table1_orders,
+    thm3_parameters,
+    thm4_parameters,
+    thm5_parameters,
+    total_samples,
+    tsla_stages,
+)
 
 pos = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False)  # noqa: E731
 
 
 def test_derivation_fully_verified():
-    D = LB.bounds()
+    D = lsr_derivation()
     assert D.all_verified, [s.title for s in D.unverified]
     R = D.results
     # the derived horizons and thresholds, evaluated (not compared symbol-to-symbol)
     v = dict(L=2.0, mu=0.5, sigma2=3.0, delta=0.1, eps=0.5, F0=7.0)
-    assert LB.evaluate("thm3_T_case1", **v) == pytest.approx(4 * 7.0 * 2.0 / 0.25)
-    assert LB.evaluate("thm3_delta_threshold", **v) == pytest.approx(0.25 / 12)
-    assert LB.evaluate("thm4_T2", **v) == pytest.approx(8 * 0.1 * 3.0 / (0.5 * (0.25 / 12) * 0.25))
-    assert LB.evaluate("thm4_T1", **v) == pytest.approx(math.log(2 * 0.5 * 7.0 * 1.1 / (2 * 0.1 * 3.0)) * 2.0 / 0.5)
+    assert evaluate_bound("thm3_T_case1", **v) == pytest.approx(4 * 7.0 * 2.0 / 0.25)
+    assert evaluate_bound("thm3_delta_threshold", **v) == pytest.approx(0.25 / 12)
+    assert evaluate_bound("thm4_T2", **v) == pytest.approx(8 * 0.1 * 3.0 / (0.5 * (0.25 / 12) * 0.25))
+    assert evaluate_bound("thm4_T1", **v) == pytest.approx(
+        math.log(2 * 0.5 * 7.0 * 1.1 / (2 * 0.1 * 3.0)) * 2.0 / 0.5)
     assert str(R["eta_max_descent"]) == "1/L"
 
 
@@ -35,22 +45,22 @@ def test_derivation_fully_verified():
 def test_thm3_bound_at_prescribed_T(L, sigma2, delta, eps, F0):
     thr = eps**2 / (4 * sigma2)
     assume(abs(delta - thr) > 1e-9 * thr)
-    P = LB.thm3_parameters(L, sigma2, delta, eps, F0)
-    at_real = LB.evaluate("thm3_bound", L=L, sigma2=sigma2, delta=delta, F0=F0, T=P["T_real"])
+    P = thm3_parameters(L, sigma2, delta, eps, F0)
+    at_real = evaluate_bound("thm3_bound", L=L, sigma2=sigma2, delta=delta, F0=F0, T=P["T_real"])
     if delta <= thr:
         assert P["case"] == 1 and at_real <= eps**2 * (1 + 1e-12)
     else:
         assert P["case"] == 2 and at_real == pytest.approx(4 * delta * sigma2, rel=1e-12)
         # case (2) at the case-(1) horizon does not reach eps^2: the bound is above it
-        T1 = LB.evaluate("thm3_T_case1", L=L, F0=F0, eps=eps)
-        assert LB.evaluate("thm3_bound", L=L, sigma2=sigma2, delta=delta, F0=F0, T=T1) > eps**2
+        T1 = evaluate_bound("thm3_T_case1", L=L, F0=F0, eps=eps)
+        assert evaluate_bound("thm3_bound", L=L, sigma2=sigma2, delta=delta, F0=F0, T=T1) > eps**2
     assert P["bound_sharp"] <= P["bound"]
 
 
 @given(L=pos(1e-3, 1e3), sigma2=pos(1e-3, 1e3), eps=pos(1e-3, 1.0), F0=pos(1e-3, 1e4))
 def test_thm5_bound_at_prescribed_T(L, sigma2, eps, F0):
-    P = LB.thm5_parameters(L, sigma2, eps, F0)
-    b = LB.evaluate("thm5_bound", L=L, sigma2=sigma2, F0=F0, eta=P["eta"], T=P["T_real"])
+    P = thm5_parameters(L, sigma2, eps, F0)
+    b = evaluate_bound("thm5_bound", L=L, sigma2=sigma2, F0=F0, eta=P["eta"], T=P["T_real"])
     assert P["eta"] <= 1 / L * (1 + 1e-15)
     assert b <= eps**2 * (1 + 1e-12)
 
@@ -59,8 +69,8 @@ def test_thm5_bound_at_prescribed_T(L, sigma2, eps, F0):
        eps=pos(1e-3, 1.0), F0=pos(1e-3, 1e3))
 def test_thm4_bound_and_conditions(L, ratio, sigma2, delta, eps, F0):
     mu = ratio * L
-    P = LB.thm4_parameters(L, mu, sigma2, delta, eps, F0)
-    b = LB.evaluate("thm4_bound", L=L, mu=mu, sigma2=sigma2, delta=delta, eta2=P["eta2"], T2=P["T2_real"])
+    P = thm4_parameters(L, mu, sigma2, delta, eps, F0)
+    b = evaluate_bound("thm4_bound", L=L, mu=mu, sigma2=sigma2, delta=delta, eta2=P["eta2"], T2=P["T2_real"])
     assert b == pytest.approx(eps**2, rel=1e-10)  # the budget split gives exactly eps^2
     cond = P["conditions"]
     assert cond["eps2_le_2sigma2 (eta2 <= 1/L, unstated)"] == (P["eta2"] <= 1 / L * (1 + 1e-12)) or \
@@ -79,12 +89,12 @@ def test_theorems_hold_exactly_on_the_quadratic(L, ratio, sigma2, dfrac, eps, F0
     assume(eps**2 <= 2 * sigma2)
     delta = dfrac * mu * F0 / sigma2  # sigma^2 delta/mu <= F0
     q = QuadraticLSRProblem(L=L, mu=mu, sigma2=sigma2, delta=delta, F0=F0, d=4, beta=beta, rho=0.5)
-    P3 = LB.thm3_parameters(L, sigma2, delta, eps, F0)
+    P3 = thm3_parameters(L, sigma2, delta, eps, F0)
     ex3 = q.exact_average([(P3["eta"], P3["theta"], P3["T"])])
     assert ex3 <= P3["target"] * (1 + 1e-9)
-    P5 = LB.thm5_parameters(L, sigma2, eps, F0)
+    P5 = thm5_parameters(L, sigma2, eps, F0)
     assert q.exact_average([(P5["eta"], 0.0, P5["T"])]) <= eps**2 * (1 + 1e-9)
-    P4 = LB.thm4_parameters(L, mu, sigma2, delta, eps, F0)
+    P4 = thm4_parameters(L, mu, sigma2, delta, eps, F0)
     st4 = tsla_stages(P4["eta1"], P4["theta"], P4["T1"], P4["eta2"], P4["T2"])
     assert q.exact_average(st4) <= eps**2 * (1 + 1e-9)
     assert q.exact_values(st4[:1])["E_F_minus_Fstar"] <= P4["stage1_gap_bound"] * (1 + 1e-9)
@@ -92,7 +102,7 @@ def test_theorems_hold_exactly_on_the_quadratic(L, ratio, sigma2, dfrac, eps, F0
 
 def test_counterexample_eps_above_2sigma2():
     c = dict(L=1.0, mu=0.2, sigma2=0.1, delta=5.0, F0=5.0)
-    P = LB.thm4_parameters(eps=0.8, **c)
+    P = thm4_parameters(eps=0.8, **c)
     assert P["conditions"]["sigma2 delta/mu <= F0 (stated)"]
     assert not P["conditions"]["eps2_le_2sigma2 (eta2 <= 1/L, unstated)"]
     q = QuadraticLSRProblem(**c, d=4)
@@ -101,12 +111,14 @@ def test_counterexample_eps_above_2sigma2():
 
 
 def test_table1_orders():
-    rows = LB.table1_orders()
+    rows = table1_orders()
     assert len(rows) == 4
     assert all(all(r["agree"].values()) for r in rows)
     ks = [e["k"] for e in rows[2]["derived"]["TSLA"]]
     assert ks == ["3/2", "1", "1/2"]  # 1/eps^(4-p) for delta = c eps^p, p in (2, 4)
-    assert LB.bounds().results["tsla_beats_baseline_below_delta"] == LB.mu * LB.F0 / (2 * LB.sigma2)
+    D = lsr_derivation()
+    sym = D.symbols
+    assert D.results["tsla_beats_baseline_below_delta"] == sym["mu"] * sym["F0"] / (2 * sym["sigma2"])
 
 
 @pytest.mark.parametrize("kw, name", [
@@ -119,17 +131,17 @@ def test_table1_orders():
 ])
 def test_bad_parameters_raise(kw, name):
     with pytest.raises(ValueError, match=rf"{name}=.*allowed"):
-        LB.thm3_parameters(**kw)
+        thm3_parameters(**kw)
 
 
 def test_bad_theta_and_mu():
     with pytest.raises(ValueError, match=r"theta=1.5.*allowed: 0 <= theta <= 1"):
-        LB.lemma1_bound(1.0, 0.1, 1.5)
+        lemma1_bound(1.0, 0.1, 1.5)
     with pytest.raises(ValueError, match=r"theta=-0.1"):
-        LB.lemma1_bound(1.0, 0.1, -0.1)
+        lemma1_bound(1.0, 0.1, -0.1)
     with pytest.raises(ValueError, match=r"mu=2.0.*mu <= L"):
-        LB.thm4_parameters(L=1.0, mu=2.0, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
+        thm4_parameters(L=1.0, mu=2.0, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
     with pytest.raises(ValueError, match=r"mu=0.0"):
-        LB.thm4_parameters(L=1.0, mu=0.0, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
+        thm4_parameters(L=1.0, mu=0.0, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
     with pytest.raises(ValueError, match=r"method="):
-        LB.total_samples("adam", L=1.0, mu=0.5, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
+        total_samples("adam", L=1.0, mu=0.5, sigma2=1.0, delta=0.1, eps=0.1, F0=1.0)
