@@ -1,6 +1,7 @@
 """Calibration: expected calibration error, reliability diagrams, temperature scaling.
 
-NC paper Section 3.3 and Appendix B.5 (paper-notes A6), after Guo et al. 2017:
+NC paper ("Cross Entropy versus Label Smoothing: A Neural Collapse Perspective")
+Section 3.3 and Appendix B.5, after Guo et al. 2017:
 
 * Confidence of a prediction = its largest softmax probability; the
   predicted class is the argmax. Split [0, 1] into `n_bins` equal-width bins
@@ -31,38 +32,31 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ufm.core import validate
+
 
 def _check_probs_labels(probs, labels, n_bins):
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins={n_bins!r} is out of range; allowed: integers >= 1")
+    validate.integer("n_bins", n_bins, minimum=1, integral_floats=False)
     p = np.asarray(probs)
     if p.ndim != 2 or p.shape[0] == 0 or p.shape[1] < 2:
-        raise ValueError(f"probs has shape {p.shape}; allowed: (N, K) with N >= 1 samples and K >= 2 classes")
-    if not np.all(np.isfinite(p)):
-        raise ValueError("probs has non-finite entries (NaN or inf); allowed: probabilities in [0, 1]")
+        raise validate.bad_array("probs", f"shape {p.shape}", "(N, K) with N >= 1 samples and K >= 2 classes")
+    validate.finite("probs", p, "probabilities in [0, 1]")
     if p.min() < 0 or p.max() > 1 or not np.allclose(p.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError(f"probs has entries in [{p.min():g}, {p.max():g}] or rows not summing to 1 "
-                         "(max deviation {:.2g}); allowed: rows of probabilities summing to 1 (+- 1e-6)"
-                         .format(float(np.abs(p.sum(axis=1) - 1).max())))
+        raise validate.bad_array(
+            "probs", f"entries in [{p.min():g}, {p.max():g}] or rows not summing to 1 (max deviation "
+            f"{float(np.abs(p.sum(axis=1) - 1).max()):.2g})", "rows of probabilities summing to 1 (+- 1e-6)")
     _check_labels(labels, p.shape[0], p.shape[1])
 
 
 def _check_labels(labels, N, K):
-    y = np.asarray(labels)
-    if y.shape != (N,):
-        raise ValueError(f"labels has shape {y.shape}; allowed: ({N},), one per row")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels has dtype {y.dtype}; allowed: integers in 0..{K - 1}")
-    if y.min() < 0 or y.max() >= K:
-        raise ValueError(f"labels has values in [{y.min()}, {y.max()}]; allowed: 0..{K - 1}")
+    validate.labels("labels", labels, N, K, per="one per row")
 
 
 def _check_logits(logits, labels):
     z = np.asarray(logits)
     if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] < 2:
-        raise ValueError(f"logits has shape {z.shape}; allowed: (N, K) with N >= 1 and K >= 2")
-    if not np.all(np.isfinite(z)):
-        raise ValueError("logits has non-finite entries (NaN or inf); allowed: finite values")
+        raise validate.bad_array("logits", f"shape {z.shape}", "(N, K) with N >= 1 and K >= 2")
+    validate.finite("logits", z)
     _check_labels(labels, z.shape[0], z.shape[1])
 
 
@@ -126,8 +120,8 @@ def fit_temperature(logits, labels, t_min: float = 1e-3, t_max: float = 1e3) -> 
     decreases without bound in 1/T and no finite temperature is optimal).
     """
     _check_logits(logits, labels)
-    if not (0 < t_min < t_max and np.isfinite(t_max)):
-        raise ValueError(f"t_min={t_min!r}, t_max={t_max!r}; allowed: 0 < t_min < t_max < inf")
+    t_min = validate.real("t_min", t_min, 0.0, lo_open=True)
+    t_max = validate.real("t_max", t_max, t_min, lo_open=True, note="t_max > t_min")
     z = jnp.asarray(logits, dtype=jnp.result_type(float))
     y = jnp.asarray(labels)
     lo, hi = np.log(1.0 / t_max), np.log(1.0 / t_min)  # in log beta

@@ -1,7 +1,7 @@
 """A small MLP on scikit-learn's bundled digits, trained with CE and with LS.
 
 The real-data side of the NC paper's calibration claims (Section 3.3,
-Appendix B.5; paper-notes A6). scikit-learn ships the 8x8 digits data set
+Appendix B.5). scikit-learn ships the 8x8 digits data set
 inside the package (`sklearn.datasets.load_digits`, 1,797 images, 10
 classes), so nothing is downloaded.
 
@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ufm.core import validate
 from ufm.core.precision import require_x64
 
 K_DIGITS = 10
@@ -84,21 +85,17 @@ def train_digits(alphas: Sequence[float], seeds: Sequence[int], *, hidden: int =
     layer ``classifier`` (K x width, rows w_k) and ``bias``.
     """
     require_x64()
-    alphas = [float(a) for a in alphas]
-    seeds = [int(s) for s in seeds]
-    if not alphas or not seeds:
-        raise ValueError(f"alphas={alphas!r} and seeds={seeds!r} must both be non-empty")
-    for a in alphas:
-        if not 0.0 <= a < 1.0:
-            raise ValueError(f"alpha={a:g} is out of range; allowed range: [0, 1)")
-    if any(s < 0 for s in seeds):
-        raise ValueError(f"seeds={seeds!r}; allowed: integers >= 0")
-    for name, v in (("hidden", hidden), ("width", width), ("steps", steps)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name}={v!r} is out of range; allowed: integers >= 1")
-    for name, v in (("lr", lr), ("wd", wd)):
-        if not np.isfinite(v) or v < 0 or (name == "lr" and v == 0):
-            raise ValueError(f"{name}={v!r} is out of range; allowed: {'> 0' if name == 'lr' else '>= 0'}, finite")
+    alphas, seeds = list(alphas), list(seeds)
+    if not alphas:
+        raise validate.invalid("alphas", alphas, "is empty", "at least one alpha in [0, 1)")
+    if not seeds:
+        raise validate.invalid("seeds", seeds, "is empty", "at least one integer seed >= 0")
+    alphas = [validate.real("alpha", a, 0.0, 1.0, hi_open=True) for a in alphas]
+    seeds = [validate.integer(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
+    hidden, width, steps = (validate.integer(name, v, minimum=1)
+                            for name, v in (("hidden", hidden), ("width", width), ("steps", steps)))
+    lr = validate.real("lr", lr, 0.0, lo_open=True)
+    wd = validate.real("wd", wd, 0.0)
     splits = [load_splits(s) for s in seeds]
     stack = lambda i, j: jnp.asarray(np.stack([sp[i][j] for sp in splits]))  # noqa: E731
     Xtr, ytr, Xva, yva, Xte, yte = (stack(i, j) for i in range(3) for j in range(2))

@@ -1,8 +1,9 @@
 """Training dynamics of the UFM: gradient descent and minibatch SGD, vectorized.
 
-The NC paper's empirical claims (paper-notes A6; Fig. 9-10 for the simulated
-UFM) are about *how* training reaches neural collapse, for cross-entropy
-(alpha = 0) against label smoothing (alpha > 0). `sweep` trains the UFM of
+The NC paper's empirical claims ("Cross Entropy versus Label Smoothing: A
+Neural Collapse Perspective", Section 3; Fig. 9-10 for the simulated UFM) are
+about *how* training reaches neural collapse, for cross-entropy (alpha = 0)
+against label smoothing (alpha > 0). `sweep` trains the UFM of
 eq. (9)-(10) from random starts, for a grid of alpha x seeds at once:
 
 * the objective and its gradient are `ufm.nc.objective.objective` and
@@ -38,9 +39,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ufm.core import validate
+from ufm.core.precision import require_x64
 from ufm.nc.metrics import nc1_unchecked, nc2_unchecked, nc3_unchecked
 from ufm.nc.objective import UFMParams, init_params, labels, logits, loss_term, objective, regularizer
-from ufm.core.precision import require_x64
 from ufm.nc.problem import UFMProblem
 
 
@@ -133,13 +135,6 @@ def _train(params0, key, alpha, hyper, K, n, lr, n_records, record_every, per_cl
     return final, recs
 
 
-def _check_positive(name, value, integer=False):
-    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.floating, np.integer))
-    if isinstance(value, bool) or not ok or not np.isfinite(value) or value <= 0:
-        kind = "integers >= 1" if integer else "finite reals > 0"
-        raise ValueError(f"{name}={value!r} is out of range; allowed: {kind}")
-
-
 def sweep(K: int, d: int, n: int, alphas: Sequence[float], seeds: Sequence[int], *,
           lam_W: float, lam_H: float, lam_b: float, lr: float, steps: int,
           record_every: int, init_scale: float = 0.1, batch_size: int | None = None) -> Trajectory:
@@ -158,27 +153,31 @@ def sweep(K: int, d: int, n: int, alphas: Sequence[float], seeds: Sequence[int],
     Returns a `Trajectory`; records are at steps 0, record_every, ..., steps.
     """
     require_x64()
-    alphas = [float(a) for a in alphas]
-    seeds = [int(s) for s in seeds]
-    if not alphas or not seeds:
-        raise ValueError(f"alphas={alphas!r} and seeds={seeds!r} must both be non-empty")
+    alphas, seeds = list(alphas), list(seeds)
+    if not alphas:
+        raise validate.invalid("alphas", alphas, "is empty", "at least one alpha in [0, 1)")
+    if not seeds:
+        raise validate.invalid("seeds", seeds, "is empty", "at least one integer seed >= 0")
     for a in alphas:  # UFMProblem validates every hyper-parameter with a clear message
         problem = UFMProblem(K=K, d=d, n=n, alpha=a, lam_W=lam_W, lam_H=lam_H, lam_b=lam_b)
-    if any(s < 0 for s in seeds):
-        raise ValueError(f"seeds={seeds!r}; allowed: integers >= 0")
-    _check_positive("lr", lr)
-    _check_positive("init_scale", init_scale)
-    _check_positive("steps", steps, integer=True)
-    _check_positive("record_every", record_every, integer=True)
+    alphas = [float(a) for a in alphas]
+    K, d, n = problem.K, problem.d, problem.n
+    seeds = [validate.integer(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
+    lr = validate.real("lr", lr, 0.0, lo_open=True)
+    init_scale = validate.real("init_scale", init_scale, 0.0, lo_open=True)
+    steps = validate.integer("steps", steps, minimum=1)
+    record_every = validate.integer("record_every", record_every, minimum=1)
     if steps % record_every:
-        raise ValueError(f"steps={steps} is not a multiple of record_every={record_every}")
+        raise validate.invalid("steps", steps, f"is not a multiple of record_every={record_every}",
+                               f"multiples of record_every={record_every}")
     per_class = None
     if batch_size is not None:
-        if (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
-                or batch_size < K or batch_size % K or batch_size > problem.N):
-            raise ValueError(f"batch_size={batch_size!r} is out of range; allowed: None (full batch) "
-                             f"or a multiple of K={K} between {K} and N={problem.N}")
-        per_class = batch_size // K
+        allowed = f"None (full batch) or a multiple of K={K} in [{K}, N={problem.N}]"
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise validate.invalid("batch_size", batch_size, "is not an integer", allowed)
+        if batch_size < K or batch_size % K or batch_size > problem.N:
+            raise validate.out_of_range("batch_size", batch_size, allowed)
+        per_class = int(batch_size) // K
     n_records = steps // record_every + 1
     hyper = (problem.lam_W, problem.lam_H, problem.lam_b)
 

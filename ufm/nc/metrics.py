@@ -1,4 +1,5 @@
-"""Neural-collapse metrics NC1, NC2, NC3 (NC paper eq. 4-6; paper-notes A5).
+"""Neural-collapse metrics NC1, NC2, NC3 (NC paper, "Cross Entropy versus Label
+Smoothing: A Neural Collapse Perspective", eq. (4)-(6)).
 
 Features H are d x N, W is K x d. Without `labels`, the columns of H are
 class-major with n = N/K per class (column k*n + i is h_{k,i}, the UFM
@@ -49,6 +50,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ufm.core import validate
+
 VARIANTS = ("paper", "authors", "zhu2021", "zhou2022")
 
 
@@ -61,58 +64,45 @@ def _concrete(*xs) -> bool:
 
 
 def _check_variant(variant) -> str:
-    if variant not in VARIANTS:
-        raise ValueError(f"variant={variant!r} is not known; allowed: {', '.join(map(repr, VARIANTS))}")
-    return variant
+    return validate.choice("variant", variant, VARIANTS)
 
 
 def _check_finite(name, x):
-    a = np.asarray(x)
-    if not np.all(np.isfinite(a)):
-        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-        raise ValueError(f"{name} has {bad} non-finite entries (NaN or inf); allowed: finite values")
+    validate.finite(name, x)
 
 
 def _check_K(K) -> int:
-    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 2:
-        raise ValueError(f"K={K!r} is out of range; allowed: integers >= 2")
-    return int(K)
+    return validate.integer("K", K, minimum=2, integral_floats=False)
 
 
 def _check_H(H, K, labels):
     """Validate H (d x N) and labels; return the class sizes (numpy)."""
     K = _check_K(K)
     if jnp.ndim(H) != 2:
-        raise ValueError(f"H has shape {jnp.shape(H)}; allowed: a 2-D array d x N")
+        raise validate.bad_array("H", f"shape {jnp.shape(H)}", "a 2-D array d x N")
     d, N = H.shape
     if labels is None:
         if N == 0 or N % K != 0:
-            raise ValueError(f"H has N={N} columns, not a positive multiple of K={K}; class-major "
-                             "ordering needs n = N/K >= 1 samples per class (or pass labels=)")
+            raise validate.bad_array("H", f"N={N} columns, not a positive multiple of K={K}",
+                                     "class-major ordering with n = N/K >= 1 samples per class (or pass labels=)")
         counts = np.full(K, N // K)
     else:
-        lab = np.asarray(labels)
-        if lab.shape != (N,):
-            raise ValueError(f"labels has shape {lab.shape}; allowed: ({N},), one label per column of H")
-        if not np.issubdtype(lab.dtype, np.integer):
-            raise ValueError(f"labels has dtype {lab.dtype}; allowed: integers in 0..{K - 1}")
-        if N and (lab.min() < 0 or lab.max() >= K):
-            raise ValueError(f"labels has values in [{lab.min()}, {lab.max()}]; allowed: 0..{K - 1}")
+        lab = validate.labels("labels", labels, N, K, per="one label per column of H")
         counts = np.bincount(lab, minlength=K)
     empty = np.flatnonzero(counts == 0)
     if empty.size:
-        raise ValueError(f"class(es) {empty.tolist()} have no samples; every class needs >= 1 "
-                         "sample for its mean to exist")
+        raise ValueError(f"class(es) {empty.tolist()} have no samples; allowed: every class with >= 1 "
+                         "sample (its mean must exist)")
     _check_finite("H", H)
     return counts
 
 
 def _check_W(W, H, K):
     if jnp.ndim(W) != 2:
-        raise ValueError(f"W has shape {jnp.shape(W)}; allowed: a 2-D array K x d")
+        raise validate.bad_array("W", f"shape {jnp.shape(W)}", "a 2-D array K x d")
     if W.shape != (K, H.shape[0]):
-        raise ValueError(f"W has shape {W.shape}; allowed: (K, d) = ({K}, {H.shape[0]}) to match "
-                         f"K={K} and H of shape {H.shape}")
+        raise validate.bad_array("W", f"shape {W.shape}",
+                                 f"(K, d) = ({K}, {H.shape[0]}) to match K={K} and H of shape {H.shape}")
     _check_finite("W", W)
 
 
@@ -217,7 +207,7 @@ def classifier_norms(W):
     """||w_k|| for each row of W (length K): the "classifier norm" of NC paper Sec. 3.3."""
     if _concrete(W):
         if jnp.ndim(W) != 2:
-            raise ValueError(f"W has shape {jnp.shape(W)}; allowed: a 2-D array K x d")
+            raise validate.bad_array("W", f"shape {jnp.shape(W)}", "a 2-D array K x d")
         _check_finite("W", W)
     return jnp.linalg.norm(W, axis=1)
 

@@ -1,4 +1,5 @@
-"""The UFM objective in JAX (paper-notes A1; NC paper eq. 9-10).
+"""The UFM objective in JAX (NC paper, "Cross Entropy versus Label Smoothing: A Neural Collapse
+Perspective", eq. (9)-(10)).
 
     F(W, H, b) = (1/N) sum_{k,i} CE(W h_{k,i} + b, y_k^(alpha))
                  + lam_W/2 ||W||_F^2 + lam_H/2 ||H||_F^2 + lam_b/2 ||b||^2
@@ -80,7 +81,7 @@ def problem_objective(problem: UFMProblem):
 
 
 def init_params(key: jax.Array, problem: UFMProblem, scale: float = 0.1) -> UFMParams:
-    """A random normal start with standard deviation `scale` (benchmarks.md B1)."""
+    """A random normal start: every entry of W, H, b i.i.d. N(0, scale^2)."""
     kW, kH, kb = jax.random.split(key, 3)
     dtype = jnp.result_type(float)
     return UFMParams(

@@ -2,7 +2,7 @@
 
 A `UFMProblem` fixes the sizes and hyper-parameters of the objective of
 "Cross Entropy versus Label Smoothing: A Neural Collapse Perspective",
-eq. (9)-(10) (paper-notes A1). It validates itself on construction, so every
+eq. (9)-(10). It validates itself on construction, so every
 function downstream can trust its fields.
 
 >>> p = UFMProblem(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3)
@@ -18,41 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 
-
-def _check_int(name: str, value, minimum: int) -> int:
-    # bool is an int subclass; `K=True` is almost certainly a mistake.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, float) and math.isfinite(value) and value == int(value):
-            value = int(value)
-        else:
-            raise ValueError(
-                f"{name}={value!r} is not an integer; allowed: integers >= {minimum}"
-            )
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name}={value} is out of range; allowed: integers >= {minimum}")
-    return value
-
-
-def _check_real(name: str, value, lo: float, hi: float, lo_open: bool, hi_open: bool) -> float:
-    allowed = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name}={value!r} is not a real number; allowed range: {allowed}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name}={value} is not finite; allowed range: {allowed}")
-    below = value <= lo if lo_open else value < lo
-    above = value >= hi if hi_open else value > hi
-    if below or above:
-        raise ValueError(f"{name}={value:g} is out of range; allowed range: {allowed}")
-    return value
+from ufm.core.validate import integer, real
 
 
 @dataclasses.dataclass(frozen=True)
 class UFMProblem:
-    """An immutable, validated UFM instance (paper-notes A1).
+    """An immutable, validated UFM instance (the NC paper's eq. (9)-(10)).
 
     Arguments:
         K: number of classes, K >= 2.
@@ -75,14 +47,13 @@ class UFMProblem:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen)
-        set_("K", _check_int("K", self.K, 2))
-        set_("d", _check_int("d", self.d, 1))
-        set_("n", _check_int("n", self.n, 1))
-        set_("alpha", _check_real("alpha", self.alpha, 0.0, 1.0, False, True))
-        inf = math.inf
-        set_("lam_W", _check_real("lam_W", self.lam_W, 0.0, inf, True, True))
-        set_("lam_H", _check_real("lam_H", self.lam_H, 0.0, inf, True, True))
-        set_("lam_b", _check_real("lam_b", self.lam_b, 0.0, inf, False, True))
+        set_("K", integer("K", self.K, minimum=2))
+        set_("d", integer("d", self.d, minimum=1))
+        set_("n", integer("n", self.n, minimum=1))
+        set_("alpha", real("alpha", self.alpha, 0.0, 1.0, hi_open=True))
+        set_("lam_W", real("lam_W", self.lam_W, 0.0, lo_open=True))
+        set_("lam_H", real("lam_H", self.lam_H, 0.0, lo_open=True))
+        set_("lam_b", real("lam_b", self.lam_b, 0.0))
 
     @property
     def N(self) -> int:

@@ -37,11 +37,12 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
+from ufm.core import validate
+
 
 def _check_theta(theta):
-    if isinstance(theta, (int, float, np.floating, np.integer)):
-        if not (math.isfinite(float(theta)) and 0.0 <= float(theta) <= 1.0):
-            raise ValueError(f"theta={theta!r} is out of range; allowed: 0 <= theta <= 1")
+    if isinstance(theta, (int, float, np.floating, np.integer)):  # a traced theta is not checked
+        validate.real("theta", theta, 0.0, 1.0)
 
 
 def smooth_labels(y_onehot, theta, yhat=None):
@@ -75,8 +76,7 @@ def make_tsla_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *
     default). ``switch_step = 0`` is the baseline, a huge value is LSR throughout.
     """
     _check_theta(theta)
-    if int(switch_step) != switch_step or switch_step < 0:
-        raise ValueError(f"switch_step={switch_step!r} is out of range; allowed: integer >= 0")
+    switch_step = validate.integer("switch_step", switch_step, 0, 2**31 - 1)  # an int32 in the state
     default_yhat = yhat
 
     def init(params) -> TSLAState:
@@ -152,7 +152,8 @@ class OnlineConstants:
     def update(self, params, x, y_onehot, yhat=None) -> "OnlineConstants":
         y_onehot = jnp.asarray(y_onehot)
         if y_onehot.shape[0] < 2:
-            raise ValueError(f"batch size {y_onehot.shape[0]} is out of range; allowed: >= 2")
+            raise validate.bad_array("y_onehot", f"shape {y_onehot.shape}, a batch of {y_onehot.shape[0]}",
+                                     "batches of >= 2 examples (the variance needs two)")
         yh = yhat if yhat is not None else self.yhat_default
         yh = jnp.full_like(y_onehot, 1.0 / y_onehot.shape[-1]) if yh is None else jnp.broadcast_to(yh, y_onehot.shape)
         s2, ds2, g, F = (np.asarray(v) for v in self._stats(params, x, y_onehot, yh))
@@ -179,8 +180,11 @@ class OnlineConstants:
         """Theorem 4's T1 at the estimates (eta1 = 1/L_hat when not given)."""
         if self.n_updates == 0:
             raise ValueError("no estimates yet: call update(params, x, y_onehot) first")
-        eta1 = eta1 if eta1 is not None else (1.0 / self.L if self.L > 0 else None)
-        if eta1 is None:
+        if eta1 is not None:
+            eta1 = validate.real("eta1", eta1, 0.0, lo_open=True)
+        elif self.L > 0:
+            eta1 = 1.0 / self.L
+        else:
             raise ValueError("eta1=None and no curvature estimate yet; pass eta1 or update twice")
         mu = min(self.mu, 1.0 / eta1)  # the proof needs eta1 mu <= 1
         return theory_switch_step(mu=mu, sigma2=self.sigma2, delta=self.delta, F0=self.F0, eta1=eta1)

@@ -1,4 +1,7 @@
-"""Stochastic problems with known constants for the TSLA bounds (paper-notes B).
+"""Stochastic problems with known constants for the TSLA bounds.
+
+The bounds are those of the TSLA paper ("Towards Understanding Label
+Smoothing": Lemma 1, Theorems 3-5, Table 1) under its Assumption 1.
 
 `QuadraticLSRProblem`: F(w) = 1/2 sum_i a_i w_i^2 + F*, a_i evenly spaced in
 [mu, L], so the smoothness constant is exactly L and the PL constant exactly
@@ -46,17 +49,8 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
+from ufm.core import validate
 from ufm.core.cache import cached
-
-
-def _check_range(name, value, ok, allowed):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} is not a number; allowed: {allowed}") from None
-    if not math.isfinite(v) or not ok(v):
-        raise ValueError(f"{name}={value!r} is out of range; allowed: {allowed}")
-    return v
 
 
 # ----------------------------------------------------------------------------------
@@ -130,16 +124,19 @@ class QuadraticLSRProblem:
     F_star: float = 0.0
 
     def __post_init__(self):
-        _check_range("L", self.L, lambda v: v > 0, "L > 0")
-        _check_range("mu", self.mu, lambda v: 0 < v <= self.L, f"0 < mu <= L = {self.L}")
-        _check_range("sigma2", self.sigma2, lambda v: v > 0, "sigma2 > 0")
-        _check_range("delta", self.delta, lambda v: v >= 0, "delta >= 0")
-        _check_range("beta", self.beta, lambda v: 0 <= v <= 1, "0 <= beta <= 1")
-        _check_range("rho", self.rho, lambda v: -1 <= v <= 1, "-1 <= rho <= 1")
-        _check_range("F_star", self.F_star, lambda v: True, "finite")
-        _check_range("F0", self.F0, lambda v: v > self.F_star, f"F0 > F_star = {self.F_star}")
-        if not isinstance(self.d, (int, np.integer)) or self.d < 1 or (self.d == 1 and self.mu != self.L):
-            raise ValueError(f"d={self.d!r} is out of range; allowed: integer >= 2 (d = 1 only if mu == L)")
+        L = validate.real("L", self.L, 0.0, lo_open=True)
+        mu = validate.real("mu", self.mu, 0.0, L, lo_open=True, note="mu <= L")
+        validate.real("sigma2", self.sigma2, 0.0, lo_open=True)
+        validate.real("delta", self.delta, 0.0)
+        validate.real("beta", self.beta, 0.0, 1.0)
+        validate.real("rho", self.rho, -1.0, 1.0)
+        F_star = validate.real("F_star", self.F_star)
+        validate.real("F0", self.F0, F_star, lo_open=True, note="F0 > F_star")
+        d_allowed = "integers >= 2 (d = 1 only if mu == L)"
+        if isinstance(self.d, bool) or not isinstance(self.d, (int, np.integer)):
+            raise validate.invalid("d", self.d, "is not an integer", d_allowed)
+        if self.d < 1 or (self.d == 1 and mu != L):
+            raise validate.out_of_range("d", self.d, d_allowed)
 
     # --- constants -----------------------------------------------------------
     @property
@@ -192,7 +189,7 @@ class QuadraticLSRProblem:
     # --- exact expectations --------------------------------------------------
     def lemma1_exact(self, theta: float) -> float:
         """E||grad l(y_LS) - grad F||^2 = theta^2 ||b||^2 + sum of the noise variances."""
-        _check_range("theta", theta, lambda v: 0 <= v <= 1, "0 <= theta <= 1")
+        validate.real("theta", theta, 0.0, 1.0)
         var = ((1 - theta) ** 2 * self.s_xi**2 + theta**2 * self.s_zeta**2
                + 2 * theta * (1 - theta) * self.rho * self.s_xi * self.s_zeta)
         return float(theta**2 * np.sum(self.bias**2) + np.sum(var))
@@ -276,11 +273,10 @@ class LogRegProblem:
     def generate(cls, d: int = 20, K: int = 10, N: int = 1000, lam: float = 1e-2,
                  separation: float = 2.0, seed: int = 0) -> "LogRegProblem":
         """Class means ~ N(0, separation^2 I/d), points = mean + N(0, I/d) (so ||x||^2 ~ 1)."""
-        for name, v, lo in (("d", d, 1), ("K", K, 2), ("N", N, 1)):
-            if not isinstance(v, (int, np.integer)) or v < lo:
-                raise ValueError(f"{name}={v!r} is out of range; allowed: integer >= {lo}")
-        _check_range("lam", lam, lambda v: v > 0, "lam > 0 (strong convexity gives PL)")
-        _check_range("separation", separation, lambda v: v >= 0, "separation >= 0")
+        d, K, N = (validate.integer(name, v, minimum=lo, integral_floats=False)
+                   for name, v, lo in (("d", d, 1), ("K", K, 2), ("N", N, 1)))
+        validate.real("lam", lam, 0.0, lo_open=True, note="strong convexity gives PL")
+        separation = validate.real("separation", separation, 0.0)
         rng = np.random.default_rng(seed)
         means = rng.normal(0, separation / math.sqrt(d), (K, d))
         Y = rng.integers(0, K, N)

@@ -13,7 +13,8 @@ each seed, the stage average ``(1/T) sum_t ||grad F(w_t)||^2`` is an unbiased
 estimator of it (R is independent of the trajectory); the seeds give i.i.d.
 copies, and the one-sided 99% upper confidence bound is
 ``mean + z_{0.99} s / sqrt(n)`` (CLT, z_{0.99} = 2.326, s the sample standard
-deviation; valid for n in the thousands with finite variance).
+deviation; valid for n in the thousands with finite variance), computed by
+`upper_confidence`, which lives in `ufm.core.stats` and is re-exported here.
 
 >>> from ufm.tsla.problems import QuadraticLSRProblem
 >>> q = QuadraticLSRProblem(L=1.0, mu=0.5, sigma2=0.1, delta=0.1, F0=1.0)
@@ -25,29 +26,17 @@ deviation; valid for n in the thousands with finite variance).
 from __future__ import annotations
 
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.stats import norm
 
+from ufm.core import validate
 from ufm.core.precision import require_x64
+from ufm.core.stats import upper_confidence  # noqa: F401 (re-exported; it lives in ufm.core.stats)
 
 Z99 = float(norm.ppf(0.99))
-
-
-def upper_confidence(samples, level: float = 0.99) -> dict:
-    """One-sided CLT upper confidence bound of the mean of i.i.d. samples."""
-    if not 0.5 < level < 1:
-        raise ValueError(f"level={level!r} is out of range; allowed: 0.5 < level < 1")
-    x = np.asarray(samples, dtype=float)
-    if x.ndim != 1 or x.size < 2:
-        raise ValueError(f"samples has shape {x.shape}; allowed: 1-D with at least 2 entries")
-    m, s = float(np.mean(x)), float(np.std(x, ddof=1))
-    z = float(norm.ppf(level))
-    return {"mean": m, "std": s, "n": int(x.size), "ucb": m + z * s / math.sqrt(x.size), "z": z,
-            "method": f"one-sided CLT bound mean + {z:.3f} s/sqrt(n), n = {x.size} i.i.d. seeds"}
 
 
 @functools.partial(jax.jit, static_argnames=("oracle", "grad_norm_sq", "value", "n_stages", "record"))
@@ -72,22 +61,24 @@ def _run(arr, w0, etas, thetas, Ts, keys, *, oracle, grad_norm_sq, value, n_stag
     return jax.vmap(one_seed)(keys)
 
 
+_STAGE = "(eta > 0, 0 <= theta <= 1, integer 0 <= T < 2^31)"
+
+
 def _validate_stages(stages):
     out = []
     for k, st in enumerate(stages):
         try:
             eta, theta, T = st
         except (TypeError, ValueError):
-            raise ValueError(f"stages[{k}]={st!r}; allowed: (eta > 0, 0 <= theta <= 1, integer T >= 0)") from None
-        if not (math.isfinite(float(eta)) and float(eta) > 0):
-            raise ValueError(f"stages[{k}] eta={eta!r} is out of range; allowed: eta > 0")
-        if not (0.0 <= float(theta) <= 1.0):
-            raise ValueError(f"stages[{k}] theta={theta!r} is out of range; allowed: 0 <= theta <= 1")
-        if int(T) != T or T < 0 or T >= 2**31:
-            raise ValueError(f"stages[{k}] T={T!r} is out of range; allowed: integer 0 <= T < 2^31")
-        out.append((float(eta), float(theta), int(T)))
+            raise validate.invalid(f"stages[{k}]", st, "is not a triple", _STAGE) from None
+        try:
+            out.append((validate.real("eta", eta, 0.0, lo_open=True),
+                        validate.real("theta", theta, 0.0, 1.0),
+                        validate.integer("T", T, 0, 2**31 - 1)))
+        except ValueError as e:  # say which stage
+            raise ValueError(f"stages[{k}]: {e}") from None
     if not out:
-        raise ValueError("stages=[] is empty; allowed: at least one (eta, theta, T)")
+        raise validate.invalid("stages", list(stages), "is empty", f"at least one {_STAGE}")
     return out
 
 
@@ -103,10 +94,8 @@ def simulate(problem, stages, n_seeds: int, seed: int = 0, *, yhat=None, record:
     """
     require_x64()
     stages = _validate_stages(stages)
-    if not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
-        raise ValueError(f"n_seeds={n_seeds!r} is out of range; allowed: integer >= 1")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r} is out of range; allowed: integer >= 0")
+    n_seeds = validate.integer("n_seeds", n_seeds, minimum=1, integral_floats=False)
+    seed = validate.integer("seed", seed, minimum=0, integral_floats=False)
     cls = type(problem)
     arr = problem.arrays(yhat) if yhat is not None else problem.arrays()
     if w0 is None:
@@ -163,11 +152,11 @@ def sgd_logreg_seeds(problem, eta: float, theta: float, T: int, n_seeds: int, se
                      yhat=None, chunk: int = 1000, W0=None) -> np.ndarray:
     """Single-sample SGD with LSR (Algorithm 1; theta = 0 is plain SGD) on a `LogRegProblem`
     for `n_seeds` independent seeds, batched over seeds (one key per step and chunk): the
-    fast path for benchmark B3. Returns the final weights (n_seeds, K, d)."""
+    fast path for many seeds (e.g. 10,000 seeds x 10,000 steps of logistic regression, d = 20,
+    K = 10, N = 1000). Returns the final weights (n_seeds, K, d)."""
     require_x64()
     _validate_stages([(eta, theta, T)])
-    if not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
-        raise ValueError(f"n_seeds={n_seeds!r} is out of range; allowed: integer >= 1")
+    n_seeds = validate.integer("n_seeds", n_seeds, minimum=1, integral_floats=False)
     arr = problem.arrays(yhat)
     chunk = max(1, min(int(chunk), n_seeds))
     base = jax.random.PRNGKey(seed)

@@ -1,18 +1,18 @@
 """Hessians of the real UFM objective in JAX: dense spectra and matrix-free Lanczos.
 
-The numerical side of Theorem 4.2 (NC paper; paper-notes A4). Everything here
-differentiates the actual objective (`_objective.loss_term` / `objective`)
-at whatever point it is given (in the checks: the L-BFGS solution, never the
-closed form) and assumes no structure:
+The numerical side of Theorem 4.2 of "Cross Entropy versus Label Smoothing: A
+Neural Collapse Perspective" (the Hessian spectrum at the minimizer; Appendix
+E). Everything here differentiates the actual objective
+(`_objective.loss_term` / `objective`) at whatever point it is given (in the
+checks: the L-BFGS solution, never the closed form) and assumes no structure:
 
 * `block_hessian` / `joint_hessian`: dense Hessians by `jax.hessian` of the
   objective restricted to a flattened block (W: K*d, row-major; H: d*N,
   row-major; joint: (W, H, b) raveled), then `numpy.linalg.eigvalsh`.
-* `cluster_eigenvalues`: sorted eigenvalues grouped into [value, multiplicity]
-  where consecutive gaps exceed ``rtol * max|eig|`` (Weyl: perturbing a
-  symmetric matrix by Delta moves each eigenvalue by at most ||Delta||_2, so
-  eigenvalues of one cluster at the exact minimizer stay within
-  2 ||Delta||_2 of each other at the solved point).
+* `cluster_eigenvalues`, `condition_number_from_eigenvalues`, `CLUSTER_RTOL`,
+  `ZERO_RTOL`: re-exported from `ufm.core.spectra`, which holds the one
+  tolerance rule (gaps and zeros relative to ``max|eig|``; Weyl's inequality
+  says why).
 * `hvp`: the matrix-free Hessian-vector product, forward-over-reverse (jvp of
   grad), and `lanczos_extremes`: Lanczos with full reorthogonalisation from
   `matfree.decomp.tridiag_sym`, stopped at the first invariant subspace, giving
@@ -46,13 +46,19 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from matfree import decomp
 
-from ufm.nc.objective import UFMParams, loss_term, objective
+from ufm.core import validate
 from ufm.core.precision import require_x64
+from ufm.core.spectra import (  # noqa: F401 (re-exported: the spectrum helpers live in ufm.core.spectra)
+    CLUSTER_RTOL,
+    ZERO_RTOL,
+    cluster_eigenvalues,
+    condition_number_from_eigenvalues,
+    is_zero,
+)
+from ufm.nc.objective import UFMParams, loss_term, objective
 from ufm.nc.problem import UFMProblem
 
 DENSE_MAX_DIM = 3000
-CLUSTER_RTOL = 1e-6
-ZERO_RTOL = 1e-6
 
 
 def _hyper(problem: UFMProblem) -> jax.Array:
@@ -60,10 +66,8 @@ def _hyper(problem: UFMProblem) -> jax.Array:
 
 
 def _check(block: str, reading: str) -> None:
-    if block not in ("W", "H"):
-        raise ValueError(f"block={block!r}; allowed: 'W', 'H'")
-    if reading not in ("loss", "full"):
-        raise ValueError(f"reading={reading!r}; allowed: 'loss', 'full'")
+    validate.choice("block", block, ("W", "H"))
+    validate.choice("reading", reading, ("loss", "full"))
 
 
 def _block_fn(params: UFMParams, hyper, block: str, reading: str):
@@ -93,8 +97,8 @@ def block_hessian(params: UFMParams, problem: UFMProblem, block: str, reading: s
     _check(block, reading)
     dim = params.W.size if block == "W" else params.H.size
     if dim > DENSE_MAX_DIM:
-        raise ValueError(f"{block}-block dimension {dim} > DENSE_MAX_DIM={DENSE_MAX_DIM}; "
-                         "use lanczos_extremes (matrix-free)")
+        raise validate.bad_array("params", f"a {block}-block of dimension {dim}",
+                                 f"dimension <= DENSE_MAX_DIM={DENSE_MAX_DIM} (larger: lanczos_extremes, matrix-free)")
     return np.asarray(_dense_block(params, _hyper(problem), block, reading))
 
 
@@ -110,42 +114,8 @@ def joint_hessian(params: UFMParams, problem: UFMProblem) -> np.ndarray:
     require_x64()
     dim = params.W.size + params.H.size + params.b.size
     if dim > DENSE_MAX_DIM:
-        raise ValueError(f"joint dimension {dim} > DENSE_MAX_DIM={DENSE_MAX_DIM}")
+        raise validate.bad_array("params", f"joint dimension {dim}", f"dimension <= DENSE_MAX_DIM={DENSE_MAX_DIM}")
     return np.asarray(_dense_joint(params, _hyper(problem)))
-
-
-def cluster_eigenvalues(eigenvalues, rtol: float = CLUSTER_RTOL, scale: float | None = None) -> list[list]:
-    """Group eigenvalues into [[mean value, multiplicity], ...], ascending.
-
-    A new cluster starts where the gap to the previous eigenvalue exceeds
-    ``rtol * scale`` (default scale: max |eigenvalue|). Values in a cluster
-    closer to 0 than ``rtol * scale`` are reported as exactly 0.0.
-    """
-    ev = np.sort(np.asarray(eigenvalues, dtype=float).ravel())
-    if ev.size == 0:
-        return []
-    if not np.all(np.isfinite(ev)):
-        raise ValueError("eigenvalues contain NaN or inf")
-    if not (0 < rtol < 1):
-        raise ValueError(f"rtol={rtol!r} is out of range; allowed range: (0, 1)")
-    scale = float(np.max(np.abs(ev))) if scale is None else float(scale)
-    tol = rtol * scale
-    out, start = [], 0
-    for i in range(1, ev.size + 1):
-        if i == ev.size or ev[i] - ev[i - 1] > tol:
-            v = float(np.mean(ev[start:i]))
-            out.append([0.0 if abs(v) <= tol else v, i - start])
-            start = i
-    return out
-
-
-def condition_number_from_eigenvalues(eigenvalues, zero_rtol: float = ZERO_RTOL) -> dict:
-    """lambda_max / lambda_min over eigenvalues above ``zero_rtol * max|eig|``."""
-    ev = np.asarray(eigenvalues, dtype=float)
-    lmax = float(np.max(np.abs(ev)))
-    nz = ev[np.abs(ev) > zero_rtol * lmax]
-    return {"kappa": float(nz.max() / nz.min()), "lambda_max": float(nz.max()),
-            "lambda_min_nonzero": float(nz.min()), "num_zero": int(ev.size - nz.size)}
 
 
 def hvp(params: UFMParams, problem: UFMProblem, block: str, reading: str):
@@ -188,9 +158,11 @@ def lanczos_extremes(params: UFMParams, problem: UFMProblem, block: str, reading
     require_x64()
     _check(block, reading)
     dim = params.W.size if block == "W" else params.H.size
-    m = int(min(num_matvecs, dim))
-    if m < 2:
-        raise ValueError(f"num_matvecs={num_matvecs!r}: need at least 2 (and block dimension {dim} >= 2)")
+    num_matvecs = validate.integer("num_matvecs", num_matvecs, minimum=2)
+    breakdown_rtol = validate.real("breakdown_rtol", breakdown_rtol, 0, 1, lo_open=True, hi_open=True)
+    if dim < 2:
+        raise validate.bad_array("params", f"a {block}-block of dimension {dim}", "dimension >= 2 for Lanczos")
+    m = min(num_matvecs, dim)
     v0 = jax.random.normal(jax.random.PRNGKey(seed), (dim,), dtype=jnp.result_type(float))
     diag, offdiag, res = _lanczos(params, _hyper(problem), v0, m, block, reading)
     diag, offdiag, res = np.asarray(diag), np.asarray(offdiag), float(res)
@@ -202,7 +174,7 @@ def lanczos_extremes(params: UFMParams, problem: UFMProblem, block: str, reading
     theta, S = np.linalg.eigh(T)
     bounds = np.abs(beta_last * S[-1, :])
     lmax = float(np.max(np.abs(theta)))
-    nz = np.abs(theta) > zero_rtol * lmax
+    nz = ~is_zero(theta, zero_rtol, lmax)
     if not np.any(nz):
         raise ArithmeticError("Lanczos found no non-zero eigenvalue")
     i_max = int(np.argmax(np.where(nz, theta, -np.inf)))
