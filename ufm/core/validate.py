@@ -270,6 +270,25 @@ def choice(name: str, value, allowed):
     return value
 
 
+def alpha_seed_grid(alphas, seeds) -> tuple[list[float], list[int]]:
+    """A sweep's grid: non-empty `alphas` in [0, 1) and non-empty integer `seeds` >= 0.
+
+    >>> alpha_seed_grid([0, 0.1], [3])
+    ([0.0, 0.1], [3])
+    >>> alpha_seed_grid([], [0])
+    Traceback (most recent call last):
+    ...
+    ValueError: alphas=[] is empty; allowed: at least one alpha in [0, 1)
+    """
+    alphas, seeds = list(alphas), list(seeds)
+    if not alphas:
+        raise invalid("alphas", alphas, "is empty", "at least one alpha in [0, 1)")
+    if not seeds:
+        raise invalid("seeds", seeds, "is empty", "at least one integer seed >= 0")
+    return ([real("alpha", a, 0.0, 1.0, hi_open=True) for a in alphas],
+            [integer(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)])
+
+
 def bad_array(name: str, what: str, allowed: str) -> ValueError:
     """``{name} has {what}; allowed: {allowed}`` for array arguments (an exception, not raised).
 

@@ -85,13 +85,7 @@ def train_digits(alphas: Sequence[float], seeds: Sequence[int], *, hidden: int =
     layer ``classifier`` (K x width, rows w_k) and ``bias``.
     """
     require_x64()
-    alphas, seeds = list(alphas), list(seeds)
-    if not alphas:
-        raise validate.invalid("alphas", alphas, "is empty", "at least one alpha in [0, 1)")
-    if not seeds:
-        raise validate.invalid("seeds", seeds, "is empty", "at least one integer seed >= 0")
-    alphas = [validate.real("alpha", a, 0.0, 1.0, hi_open=True) for a in alphas]
-    seeds = [validate.integer(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
+    alphas, seeds = validate.alpha_seed_grid(alphas, seeds)
     hidden, width, steps = (validate.integer(name, v, minimum=1)
                             for name, v in (("hidden", hidden), ("width", width), ("steps", steps)))
     lr = validate.real("lr", lr, 0.0, lo_open=True)

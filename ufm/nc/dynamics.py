@@ -153,16 +153,11 @@ def sweep(K: int, d: int, n: int, alphas: Sequence[float], seeds: Sequence[int],
     Returns a `Trajectory`; records are at steps 0, record_every, ..., steps.
     """
     require_x64()
-    alphas, seeds = list(alphas), list(seeds)
-    if not alphas:
-        raise validate.invalid("alphas", alphas, "is empty", "at least one alpha in [0, 1)")
-    if not seeds:
-        raise validate.invalid("seeds", seeds, "is empty", "at least one integer seed >= 0")
+    alphas, seeds = validate.alpha_seed_grid(alphas, seeds)
     for a in alphas:  # UFMProblem validates every hyper-parameter with a clear message
         problem = UFMProblem(K=K, d=d, n=n, alpha=a, lam_W=lam_W, lam_H=lam_H, lam_b=lam_b)
     alphas = [float(a) for a in alphas]
     K, d, n = problem.K, problem.d, problem.n
-    seeds = [validate.integer(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
     lr = validate.real("lr", lr, 0.0, lo_open=True)
     init_scale = validate.real("init_scale", init_scale, 0.0, lo_open=True)
     steps = validate.integer("steps", steps, minimum=1)

@@ -35,11 +35,11 @@ confidence for a normal mean with 5 seeds; with 3 seeds it is weaker).
 
 from __future__ import annotations
 
-import math
 
 import jax
 import numpy as np
 
+from ufm.core.stats import paired_difference
 from ufm.nc.calibration import expected_calibration_error, fit_temperature
 from ufm.verify.result import CheckResult, Timer, compare, empirical, skipped
 from ufm.verify.context import VerifyContext
@@ -104,10 +104,9 @@ def measure(ctx: VerifyContext) -> dict:
 
 
 def _paired(a, b):
-    """mean and standard error of a - b over seeds."""
-    d = np.asarray(a) - np.asarray(b)
-    se = d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else float("inf")
-    return float(d.mean()), float(se)
+    """mean and standard error of a - b over seeds (`ufm.core.stats.paired_difference`)."""
+    r = paired_difference(a, b)
+    return r["mean"], r["se"]
 
 
 def _verdict_row(mean, se, sign):

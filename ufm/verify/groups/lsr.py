@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import ufm.tsla.bounds as LB
+from ufm.core.stats import slope_fit
 from ufm.verify.result import CheckResult, Timer, compare, empirical
 from ufm.verify.context import VerifyContext
 from ufm.tsla.problems import LogRegProblem, QuadraticLSRProblem, estimate_constants
@@ -387,8 +388,7 @@ def _slope(eps_grid, T) -> float:
     T = np.asarray(T, float)
     if not np.all(np.isfinite(T)):
         return math.inf
-    x = np.log(1 / np.asarray(eps_grid))
-    return float(np.polyfit(x, np.log(T), 1)[0])
+    return float(slope_fit(np.log(1 / np.asarray(eps_grid)), np.log(T))["slope"])
 
 
 def _table1_empirical(ctx) -> list[CheckResult]:
