@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_integer("seed"), default=DEFAULTS["seed"], help="seed of random starts, >= 0")
     p.add_argument("--only", default=None, help=f"comma-separated groups among: {', '.join(GROUPS)}")
     p.add_argument("--quick", action="store_true", help="smaller Monte Carlo / sweeps where a group has them")
+    p.add_argument("--full", action="store_true",
+                   help="paper-scale experiments where a group has them (slower); not with --quick")
     p.add_argument("--strict", action="store_true",
                    help="also exit 1 when any verdict on a paper's claim is other than 'holds'")
     p.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="write the full record as JSON")
@@ -110,6 +112,8 @@ def _validated(args, parser):
     """The problem and the group names, or ValueError with a clear message."""
     from ufm.nc.problem import UFMProblem  # plain Python: no jax, no sympy
 
+    if args.quick and args.full:
+        raise ValueError("quick=True with full=True: choose one; allowed: --quick, --full or neither")
     if args.seed < 0:
         raise ValueError(f"seed={args.seed} is out of range; allowed: integers >= 0")
     problem = UFMProblem(K=args.K, d=args.d, n=args.n, alpha=args.alpha,
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     from ufm.verify.context import VerifyContext
     from ufm.verify.run import run_groups
 
-    ctx = VerifyContext(problem=problem, seed=args.seed, quick=args.quick, progress=_progress)
+    ctx = VerifyContext(problem=problem, seed=args.seed, quick=args.quick, full=args.full, progress=_progress)
     print(f"ufm.verify  K={problem.K} d={problem.d} n={problem.n} alpha={problem.alpha:g} "
           f"lam_W={problem.lam_W:g} lam_H={problem.lam_H:g} lam_b={problem.lam_b:g} seed={args.seed}"
           f"  backend={jax.default_backend()} x64={jax.config.jax_enable_x64}", flush=True)
@@ -170,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
 
     environment = {"backend": jax.default_backend(), "x64": bool(jax.config.jax_enable_x64),
                    "jax": jax.__version__, "sympy": sympy.__version__}
-    config = {**problem.as_dict(), "seed": args.seed, "quick": args.quick, "strict": args.strict,
+    config = {**problem.as_dict(), "seed": args.seed, "quick": args.quick, "full": args.full,
+              "strict": args.strict,
               "groups": groups}
     if args.json_path is not None:
         report.write_json(args.json_path, report.record(results, config, environment, __version__))

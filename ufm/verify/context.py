@@ -26,6 +26,7 @@ class VerifyContext:
     problem: UFMProblem
     seed: int = 0
     quick: bool = False
+    full: bool = False  # paper-scale experiments (slower); groups without any ignore it
     progress: Callable[[str], None] = _silent
     cache: dict = dataclasses.field(default_factory=dict)
 
