@@ -172,3 +172,14 @@ def test_calibration_without_scikit_learn_is_skipped(monkeypatch):
     results = run_mod.run_groups(ctx, ["calibration"])
     assert len(results) == 4 and all(r.status == "skipped" and r.verdict is None for r in results)
     assert all("scikit-learn is not installed" in r.details["reason"] for r in results)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--list"], ["--K", "1"], ["--only", "nope"]])
+def test_usage_answers_before_jax_or_sympy_is_imported(args):
+    """--help, --list and usage errors are answered from argparse and the
+    registry alone (their speed is measured in benchmarks/bench_verify.py)."""
+    code = ("import sys\nfrom ufm.verify.cli import main\n"
+            "try:\n    rc = main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
+            "print('heavy:', sorted(m for m in ('jax', 'sympy') if m in sys.modules), rc)")
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert "heavy: []" in proc.stdout, proc.stdout + proc.stderr
