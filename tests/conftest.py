@@ -11,6 +11,10 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from ufm.core.cache import enable_compilation_cache  # noqa: E402
+
+enable_compilation_cache()  # slow end-to-end tests reuse compiled programs across runs
+
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(

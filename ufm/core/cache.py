@@ -111,3 +111,23 @@ def cached(builder, module: str, name: str):
     except Exception:  # a read-only cache only costs time
         pass
     return result
+
+
+def enable_compilation_cache() -> pathlib.Path | None:
+    """Switch on JAX's persistent compilation cache in ``cache_dir()/jax``.
+
+    Entry points call this once (the CLI, ``tests/conftest.py``): a compiled
+    solve or sweep is then reused by the next process instead of being
+    compiled again. ``UFM_NO_COMPILATION_CACHE=1`` opts out. Programs taking
+    under 0.2 s to compile are not stored (reading them back would cost
+    about as much). Returns the folder, or None when opted out.
+    """
+    if os.environ.get("UFM_NO_COMPILATION_CACHE", "") not in ("", "0"):
+        return None
+    import jax
+
+    folder = cache_dir() / "jax"
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return folder

@@ -153,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", True)
     import sympy
 
+    from ufm.core.cache import enable_compilation_cache
+
+    enable_compilation_cache()  # compiled programs are reused by the next run
+
     from ufm import __version__
     from ufm.verify import report
     from ufm.verify.context import VerifyContext

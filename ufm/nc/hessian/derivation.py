@@ -726,6 +726,24 @@ def hessian_derivation() -> Derivation:
     return cached(derive, __name__, "hessian")
 
 
+def _derive_alpha_derivatives() -> dict:
+    D = hessian_derivation()
+    a = D.symbols["alpha"]
+    out = {"dkappa_H_full_d_eq": sp.diff(D.results["kappa_H_full_d_eq"], a)}
+    for key in ("loss_K3", "full", "H_full_d_eq"):
+        out[f"d3kappa_{key}"] = sp.diff(D.results[f"kappa_{key}"], a, 3)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _alpha_derivatives() -> dict:
+    """Derivatives not worth printing in the proof: d kappa/d alpha for the
+    d = K-1 full H-block, and third derivatives (only to bound the truncation
+    error of finite differences in the checks). SymPy takes seconds on the
+    third derivatives, so they are cached on disk with the derivation."""
+    return cached(_derive_alpha_derivatives, __name__, "hessian_alpha_derivatives")
+
+
 @functools.lru_cache(maxsize=1)
 def _numeric():
     D = hessian_derivation()
@@ -736,13 +754,8 @@ def _numeric():
     M4 = D.results["standard_block"]
     out["standard_block"] = f(M4)
     out["standard_block_K2"] = f(M4[2:, 2:])  # K = 2: only (b2, b3) exist
-    # Derivatives not worth printing in the proof: d kappa/d alpha for the
-    # d = K-1 full H-block, and third derivatives (only to bound the
-    # truncation error of finite differences in the checks).
-    a = s["alpha"]
-    out["dkappa_H_full_d_eq"] = f(sp.diff(D.results["kappa_H_full_d_eq"], a))
-    for key in ("loss_K3", "full", "H_full_d_eq"):
-        out[f"d3kappa_{key}"] = f(sp.diff(D.results[f"kappa_{key}"], a, 3))
+    for k, v in _alpha_derivatives().items():
+        out[k] = f(v)
     for k, v in D.results.items():
         if isinstance(v, sp.Tuple):
             out[k] = [(f(val), f(m)) for val, m in v]
