@@ -29,15 +29,16 @@ def test_defaults_minimizer_confirmed_holds_and_json(capsys, tmp_path):
     path = tmp_path / "r.json"
     code, out, _ = run(capsys, "--only", "minimizer", "--json", str(path))
     assert code == 0
-    assert "NC paper: 6 claims hold" in flat(out) and "9 confirmed, 0 contradicted" in flat(out)
+    assert "NC paper: 6 claims hold" in flat(out) and "12 confirmed, 0 contradicted" in flat(out)
     assert out.strip().splitlines()[-1].startswith("exit 0: no check is contradicted")
     rec = json.loads(path.read_text())
     assert set(rec) >= {"ufm_version", "config", "environment", "checks", "passed", "failed", "summary"}
-    assert rec["environment"]["x64"] is True and rec["passed"] == 9 and rec["failed"] == 0
+    assert rec["environment"]["x64"] is True and rec["passed"] == 12 and rec["failed"] == 0
     assert rec["summary"]["nc"]["claims"]["holds"] == 6
     ids = [c["id"] for c in rec["checks"]]
     assert ids == [f"minimizer.{k}" for k in
-                   ("rho", "p_target", "w_norm_sq", "h_norm_sq", "bias", "nc1", "nc2", "nc3", "objective")]
+                   ("rho", "p_target", "w_norm_sq", "h_norm_sq", "bias", "nc1", "nc2", "nc3", "objective",
+                    "certificate", "multistart", "threshold")]
     for c in rec["checks"]:
         assert set(c) >= FIELDS
         assert c["status"] == "confirmed" and c["verdict"] == "holds" and c["paper"] == "nc"
@@ -49,20 +50,20 @@ def test_defaults_minimizer_confirmed_holds_and_json(capsys, tmp_path):
 def test_collapsed_regime_nc_metrics_not_applicable(capsys):
     code, out, _ = run(capsys, "--only", "minimizer", "--alpha", "0.9", "--lam-W", "0.1", "--lam-H", "0.1")
     assert code == 0
-    assert "6 confirmed, 0 contradicted, 3 not applicable" in flat(out)
+    assert "9 confirmed, 0 contradicted, 3 not applicable" in flat(out)
     # the reason is said once, for the three checks it covers
     assert flat(out).count("collapsed regime") == 1 and "not applicable (3: minimizer.nc1" in flat(out)
 
 
 def test_d_equals_K_minus_1_supported(capsys):
     code, out, _ = run(capsys, "--only", "minimizer", "--K", "5", "--d", "4", "--n", "2", "--lam-b", "0")
-    assert code == 0 and "9 confirmed, 0 contradicted" in flat(out)
+    assert code == 0 and "12 confirmed, 0 contradicted" in flat(out)
 
 
 def test_d_below_K_minus_1_not_applicable(capsys):
     code, out, _ = run(capsys, "--only", "minimizer", "--K", "5", "--d", "2")
     assert code == 0
-    assert "9 not applicable" in flat(out) and "d=2 < K-1=4" in flat(out) and "no claim judged" in flat(out)
+    assert "12 not applicable" in flat(out) and "d=2 < K-1=4" in flat(out) and "no claim judged" in flat(out)
 
 
 @pytest.mark.parametrize(
@@ -104,8 +105,9 @@ def test_list_prints_every_claim_grouped_by_paper():
     nc, tsla = out.index("Neural Collapse Perspective"), out.index("Towards Understanding Label Smoothing")
     assert all(nc < out.index(c) < tsla for c in CLAIMS if CLAIMS[c].paper == "nc")
     assert all(out.index(c) > tsla for c in CLAIMS if CLAIMS[c].paper == "tsla")
-    # groups that run fixed experiments say so
-    assert out.count("does not use the problem flags") == 3
+    # groups that run fixed experiments say so (instruments under both papers, then
+    # dynamics, calibration, lsr)
+    assert out.count("does not use the problem flags") == 5
 
 
 def _fake(status, verdict=None, cid="minimizer.rho"):
@@ -183,3 +185,12 @@ def test_usage_answers_before_jax_or_sympy_is_imported(args):
             "print('heavy:', sorted(m for m in ('jax', 'sympy') if m in sys.modules), rc)")
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     assert "heavy: []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_side_problems_run_beside_the_users(capsys):
+    code, out, _ = run(capsys, "--only", "minimizer", "--K", "3", "--d", "3", "--n", "2")
+    code_side = cli.main(["--only", "minimizer", "--K", "3", "--d", "3", "--n", "2", "--quick"])
+    out_side = capsys.readouterr().out
+    assert code == code_side == 0
+    assert "minimizer [K=2]" not in out and "minimizer [K=2]" in out_side
+    assert "minimizer.rho[K=2]" in out_side and "Side problem, run beside yours: K=2 d=2 n=2" in out_side

@@ -23,7 +23,7 @@ SMALL = ["--K", "3", "--d", "3", "--n", "2", "--alpha", "0.1", "--lam-W", "1e-2"
 
 def verify(tmp_path, *args):
     path = tmp_path / "r.json"
-    code = cli.main([*args, "--json", str(path)])
+    code = cli.main([*args, "--no-side", "--json", str(path)])
     return code, {c["id"]: c for c in json.loads(path.read_text())["checks"]}
 
 

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="smaller Monte Carlo / sweeps where a group has them")
     p.add_argument("--full", action="store_true",
                    help="paper-scale experiments where a group has them (slower); not with --quick")
+    p.add_argument("--no-side", dest="no_side", action="store_true",
+                   help="check only your problem, not also K=2, d=K-1 and near the collapse threshold")
     p.add_argument("--strict", action="store_true",
                    help="also exit 1 when any verdict on a paper's claim is other than 'holds'")
     p.add_argument("--json", dest="json_path", default=None, metavar="PATH", help="write the full record as JSON")
@@ -170,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     def show(name, results, seconds):
         print("\n" + report.format_group(name, results, seconds), flush=True)
 
-    results = run_groups(ctx, groups, on_group=show)
+    results = run_groups(ctx, groups, on_group=show, side=not args.no_side)
     summary = report.summarize(results)
     print("\n" + report.format_summary(summary))
     code = report.exit_code(results, args.strict)
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     environment = {"backend": jax.default_backend(), "x64": bool(jax.config.jax_enable_x64),
                    "jax": jax.__version__, "sympy": sympy.__version__}
     config = {**problem.as_dict(), "seed": args.seed, "quick": args.quick, "full": args.full,
-              "strict": args.strict,
+              "strict": args.strict, "side_problems": not args.no_side,
               "groups": groups}
     if args.json_path is not None:
         report.write_json(args.json_path, report.record(results, config, environment, __version__))

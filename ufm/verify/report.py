@@ -97,10 +97,14 @@ def _grouped_reasons(results: list[CheckResult]) -> list[str]:
 
 def format_group(name: str, results: list[CheckResult], seconds: float) -> str:
     """The block printed when group `name` finishes."""
-    g = GROUPS.get(name)
+    base, _, label = name.partition(" [")
+    g = GROUPS.get(base)
     title = g.title if g else name
     lines = [f"== {name} ({seconds:.1f} s) " + "=" * max(0, WIDTH - len(name) - 16)]
     lines += _wrap(title, 0)
+    if label and results:
+        prob = results[0].details.get("problem", {})
+        lines += _wrap("Side problem, run beside yours: " + " ".join(f"{k}={v:g}" for k, v in prob.items()), 0)
     if g and not g.uses_problem:
         lines += _wrap("This group does not use the problem above: " + g.note, 0)
     for r in results:

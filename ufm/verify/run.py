@@ -39,6 +39,12 @@ _FIXED = ("fixed experiments, set up front: ignores --K --d --n --alpha --lam-W 
           "honours --seed and --quick")
 
 GROUPS: dict[str, Group] = {g.name: g for g in (
+    Group("instruments", "ufm.verify.groups.instruments",
+          "instruments checked before use: NC metrics, ECE, UCB coverage, dense and Lanczos Hessians, "
+          "the TSLA problems' constants, the moment recursion and the solver's flag, each against a "
+          "known answer", False,
+          "its own configurations with known answers: ignores --K --d --n --alpha --lam-W --lam-H "
+          "--lam-b; honours --seed"),
     Group("minimizer", "ufm.verify.groups.minimizer",
           "NC paper, Theorem 4.1: closed-form global minimizer (SymPy) against an L-BFGS solve (JAX)",
           True),
@@ -110,14 +116,53 @@ def run_group(ctx, name: str) -> tuple[list[CheckResult], float]:
     return [settle(r) for r in results], time.perf_counter() - t0
 
 
-def run_groups(ctx, names: list[str], on_group=None) -> list[CheckResult]:
-    """Run the groups in order; ``on_group(name, results, seconds)`` after each."""
+def side_problems(problem, quick: bool = False) -> list[tuple[str, object]]:
+    """Problems the theorem groups also run on, beside the user's: the cases
+    where a wrong threshold, a K = 2 special case or a d = K-1 edge would show.
+
+    * ``K=2``: K = 2, d = 2 (the paper's d >= K), n = 2;
+    * ``d=K-1``: the user's K with d = K - 1 (the room a simplex ETF needs);
+    * ``near threshold``: the user's problem with alpha 0.01 below the
+      collapse threshold alpha + K c = 1 (skipped when that alpha < 0).
+
+    ``quick`` keeps the first only. Cases equal to the user's problem are dropped.
+
+    >>> from ufm.nc.problem import UFMProblem
+    >>> [label for label, _ in side_problems(UFMProblem(K=4, d=5, n=3, alpha=0.1))]
+    ['K=2', 'd=K-1', 'near threshold']
+    """
+    p = problem
+    out = [("K=2", p.replace(K=2, d=2, n=2))]
+    if not quick:
+        if p.K >= 3:
+            out.append(("d=K-1", p.replace(d=p.K - 1)))
+        alpha = 1.0 - p.K * p.c - 0.01
+        if alpha >= 0:
+            out.append(("near threshold", p.replace(alpha=alpha)))
+    return [(label, q) for label, q in out if q != p]
+
+
+def run_groups(ctx, names: list[str], on_group=None, side: bool = False) -> list[CheckResult]:
+    """Run the groups in order; ``on_group(name, results, seconds)`` after each.
+
+    With `side`, each group that uses the problem runs again on
+    `side_problems` (one context per side problem, shared across groups, so
+    a solve is reused); those results' ids carry the problem's label, e.g.
+    ``minimizer.rho[K=2]``, and their details the problem itself."""
     out: list[CheckResult] = []
+    sides = ([(label, dataclasses.replace(ctx, problem=q, cache={}))
+              for label, q in side_problems(ctx.problem, ctx.quick)] if side else [])
     for name in names:
-        results, seconds = run_group(ctx, name)
-        if on_group is not None:
-            on_group(name, results, seconds)
-        out.extend(results)
+        runs = [("", ctx)] + (sides if GROUPS[name].uses_problem else [])
+        for label, c in runs:
+            results, seconds = run_group(c, name)
+            if label:
+                for r in results:
+                    r.id = f"{r.id}[{label}]"
+                    r.details["problem"] = c.problem.as_dict()
+            if on_group is not None:
+                on_group(f"{name} [{label}]" if label else name, results, seconds)
+            out.extend(results)
     return out
 
 
