@@ -11,10 +11,10 @@ import pytest
 from ufm import (
     LogRegProblem,
     OnlineConstants,
+    QuadraticLSRProblem,
     make_tsla_step,
     smooth_labels,
     theory_switch_step,
-    thm4_parameters,
     tsla_labels,
 )
 
@@ -78,11 +78,24 @@ def test_switch_is_in_the_state_and_baseline_lsr_limits():
         make_tsla_step(ce, optax.sgd(0.1), theta=-0.5, switch_step=1)
 
 
-def test_theory_switch_step_is_theorem4_T1():
-    v = dict(mu=0.2, sigma2=1.0, delta=0.01, F0=5.0)
-    assert theory_switch_step(eta1=1.0, **v) == thm4_parameters(L=1.0, eps=0.1, **v)["T1"]
-    T_half = theory_switch_step(eta1=0.5, **v)
-    assert T_half == math.ceil(math.log(0.2 * 5.0 * 1.01 / 0.01) / (0.5 * 0.2) - 1e-9)
+@pytest.mark.parametrize("eta1", [1.0, 0.5, 0.25])
+def test_theory_switch_step_reaches_the_stage1_gap(eta1):
+    """Independent of the SymPy expression: T1 must be at least the step at which the PL
+    recursion of eq. (16), iterated in plain Python with Lemma 1's variance, first meets the
+    relaxed floor 2 V/(2 mu), and the exact stage-1 gap of SGD with label smoothing on the
+    quadratic (moment recursion) must be within eq. (18)'s 2 delta sigma^2/mu there."""
+    mu, sigma2, delta, F0 = 0.2, 0.7, 0.01, 5.0
+    T1 = theory_switch_step(eta1=eta1, mu=mu, sigma2=sigma2, delta=delta, F0=F0)
+    theta = 1 / (1 + delta)
+    V = (1 - theta) * sigma2 + theta * delta * sigma2  # Lemma 1's variance bound, as the theorem uses
+    r, t = F0, 0
+    while r > 2 * V / (2 * mu):  # the recursion r_{t+1} = (1 - eta mu) r_t + eta V/2 of eq. (16)
+        r = (1 - eta1 * mu) * r + eta1 * V / 2
+        t += 1
+    assert t <= T1 <= t + math.ceil(math.log(2) / (eta1 * mu)) + 1  # closed form relaxes by <= log 2
+    q = QuadraticLSRProblem(L=1.0, mu=mu, sigma2=sigma2, delta=delta, F0=F0, d=4, beta=0.0)
+    gap = q.exact_values([(eta1, theta, T1)])["E_F_minus_Fstar"]
+    assert gap <= 2 * delta * sigma2 / mu
     assert theory_switch_step(mu=0.2, sigma2=1.0, delta=10.0, F0=0.1, eta1=1.0) == 0  # clipped
     with pytest.raises(ValueError, match=r"delta=0.0"):
         theory_switch_step(mu=0.2, sigma2=1.0, delta=0.0, F0=5.0, eta1=1.0)

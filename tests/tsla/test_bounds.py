@@ -27,18 +27,49 @@ from ufm import (
 pos = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False)  # noqa: E731
 
 
+def _bisect(f, lo, hi) -> float:
+    """Root of a decreasing f with f(lo) > 0 > f(hi), by bisection in log space."""
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if f(mid) > 0 else (lo, mid)
+    return math.sqrt(lo * hi)
+
+
 def test_derivation_fully_verified():
     D = lsr_derivation()
     assert D.all_verified, [s.title for s in D.unverified]
-    R = D.results
-    # the derived horizons and thresholds, evaluated (not compared symbol-to-symbol)
-    v = dict(L=2.0, mu=0.5, sigma2=3.0, delta=0.1, eps=0.5, F0=7.0)
-    assert evaluate_bound("thm3_T_case1", **v) == pytest.approx(4 * 7.0 * 2.0 / 0.25)
-    assert evaluate_bound("thm3_delta_threshold", **v) == pytest.approx(0.25 / 12)
-    assert evaluate_bound("thm4_T2", **v) == pytest.approx(8 * 0.1 * 3.0 / (0.5 * (0.25 / 12) * 0.25))
-    assert evaluate_bound("thm4_T1", **v) == pytest.approx(
-        math.log(2 * 0.5 * 7.0 * 1.1 / (2 * 0.1 * 3.0)) * 2.0 / 0.5)
-    assert str(R["eta_max_descent"]) == "1/L"
+    assert str(D.results["eta_max_descent"]) == "1/L"
+
+
+def test_horizons_are_where_the_evaluated_bounds_meet_their_targets():
+    """Each horizon against a numeric root of its own bound (evaluated at numbers, bisection),
+    and T1 against the PL recursion iterated in plain Python: no formula typed in from the paper."""
+    v = dict(L=2.0, mu=0.5, sigma2=0.7, delta=0.01, eps=0.5, F0=7.0)
+    floor3 = evaluate_bound("thm3_bound", **v, T=1e300)
+    T_c1 = _bisect(lambda t: evaluate_bound("thm3_bound", **v, T=t) - floor3 - v["eps"] ** 2 / 2, 1e-6, 1e12)
+    assert evaluate_bound("thm3_T_case1", **v) == pytest.approx(T_c1, rel=1e-9)
+    T_c2 = _bisect(lambda t: evaluate_bound("thm3_bound", **v, T=t) - 2 * floor3, 1e-6, 1e12)
+    assert evaluate_bound("thm3_T_case2", **v) == pytest.approx(T_c2, rel=1e-9)
+    # Theorem 5: eta from the floor, T from the optimisation term of its own bound
+    e5 = _bisect(lambda x: v["eps"] ** 2 / 2 - evaluate_bound("thm5_bound", **v, eta=x, T=1e300), 1e-12, 1e6)
+    assert evaluate_bound("thm5_eta_noise", **v) == pytest.approx(e5, rel=1e-9)
+    fl5 = evaluate_bound("thm5_bound", **v, eta=e5, T=1e300)
+    T5 = _bisect(lambda t: evaluate_bound("thm5_bound", **v, eta=e5, T=t) - fl5 - v["eps"] ** 2 / 2, 1e-6, 1e15)
+    assert evaluate_bound("thm5_T", **v, eta=e5) == pytest.approx(T5, rel=1e-9)
+    # Theorem 4 stage 2
+    e2 = evaluate_bound("thm4_eta2", **v)
+    fl4 = evaluate_bound("thm4_bound", **v, eta2=e2, T2=1e300)
+    assert fl4 == pytest.approx(v["eps"] ** 2 / 2, rel=1e-12)
+    T2 = _bisect(lambda t: evaluate_bound("thm4_bound", **v, eta2=e2, T2=t) - fl4 - v["eps"] ** 2 / 2, 1e-6, 1e15)
+    assert evaluate_bound("thm4_T2", **v) == pytest.approx(T2, rel=1e-9)
+    # Theorem 4 stage 1: the PL recursion (eta1 = 1/L, Lemma 1's variance) meets 2 V/(2 mu) by T1
+    theta = evaluate_bound("theta3", **v)
+    V = lemma1_bound(v["sigma2"], v["delta"], theta)
+    r, t = v["F0"], 0
+    while r > V / v["mu"]:
+        r = (1 - v["mu"] / v["L"]) * r + V / (2 * v["L"])
+        t += 1
+    assert t <= evaluate_bound("thm4_T1", **v) + 1
 
 
 @given(L=pos(1e-3, 1e3), sigma2=pos(1e-3, 1e3), delta=pos(1e-8, 1e2), eps=pos(1e-3, 1.0), F0=pos(1e-3, 1e4))
@@ -116,9 +147,12 @@ def test_table1_orders():
     assert all(all(r["agree"].values()) for r in rows)
     ks = [e["k"] for e in rows[2]["derived"]["TSLA"]]
     assert ks == ["3/2", "1", "1/2"]  # 1/eps^(4-p) for delta = c eps^p, p in (2, 4)
-    D = lsr_derivation()
-    sym = D.symbols
-    assert D.results["tsla_beats_baseline_below_delta"] == sym["mu"] * sym["F0"] / (2 * sym["sigma2"])
+    # the crossover of the two totals, against the totals evaluated at a small eps on either side
+    c = dict(L=1.0, mu=0.2, sigma2=0.7, F0=5.0)
+    cross = evaluate_bound("tsla_beats_baseline_below_delta", **c)
+    for f, tsla_smaller in ((0.9, True), (1.1, False)):
+        tot = {m: total_samples(m, delta=f * cross, eps=1e-3, **c) for m in ("tsla", "baseline")}
+        assert (tot["tsla"] < tot["baseline"]) == tsla_smaller
 
 
 @pytest.mark.parametrize("kw, name", [

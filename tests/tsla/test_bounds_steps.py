@@ -105,7 +105,7 @@ def theorem3_inputs():
 def test_thm3_bound_values():
     D = Derivation("t", "t")
     V3, bound = thm3_bound(D, *theorem3_inputs())
-    assert verified_kinds(D) == ["identity", "note", "identity"]
+    assert verified_kinds(D) == ["identity", "note", "identity", "identity", "identity"]
     v = dict(L=2.0, sigma2=3.0, delta=0.1, F0=7.0, T=50)
     assert ev(V3, **v) == pytest.approx(2 * 0.1 * 3.0 / 1.1)
     assert ev(bound, **v) == pytest.approx(2 * 7.0 * 2.0 / 50 + 2 * 0.1 * 3.0)
@@ -120,10 +120,10 @@ def test_thm3_horizons_reach_their_targets():
     _, bound = thm3_bound(D0, *theorem3_inputs())
     D = Derivation("t", "t")
     T_case1 = thm3_horizons(D, bound)
-    assert verified_kinds(D) == ["identity"] * 4
+    assert verified_kinds(D) == ["identity"] * 5
     R = D.results
     Lv, s2, F0v, e = 2.0, 3.0, 7.0, 0.5
-    assert ev(T_case1, eta=1 / Lv, F0=F0v, eps=e) == pytest.approx(4 * F0v * Lv / e**2)
+    assert ev(T_case1, L=Lv, F0=F0v, eps=e) == pytest.approx(4 * F0v * Lv / e**2)
     thr = ev(R["thm3_delta_threshold"], sigma2=s2, eps=e)
     assert thr == pytest.approx(e**2 / (4 * s2))
     for dl in (0.5 * thr, thr, 2 * thr):  # case (1) reaches eps^2 exactly when delta <= threshold
@@ -142,7 +142,7 @@ def test_thm3_horizons_reach_their_targets():
 def test_thm5_baseline_on_a_quadratic():
     D = Derivation("t", "t")
     per_step, total = thm5_baseline(D, 4 * F0 / (eta * eps**2))
-    assert verified_kinds(D) == ["identity"] * 4
+    assert verified_kinds(D) == ["identity"] * 6
     R = D.results
     Lv, s2, F0v, e = 2.0, 3.0, 7.0, 0.5
     eta5 = ev(R["thm5_eta_noise"], L=Lv, sigma2=s2, eps=e)
@@ -194,7 +194,7 @@ def test_thm4_stage1_reaches_the_stated_gap():
 def test_thm4_stage2_horizon_and_step():
     D = Derivation("t", "t")
     T2_expr = thm4_stage2(D, -eta / 2 * G + eta**2 * L * sigma2 / 2, 2 * delta * sigma2 / mu)
-    assert verified_kinds(D) == ["identity"] * 4
+    assert verified_kinds(D) == ["identity"] * 5
     R = D.results
     v = dict(L=2.0, mu=0.5, sigma2=3.0, delta=0.1, eps=0.5)
     e2 = ev(R["thm4_eta2"], **v)
@@ -231,7 +231,7 @@ def test_derive_is_the_steps_in_order_and_uncached():
     tsla_versus_baseline(D, T1_expr, thm4_stage2(D, per5, gap), T_case1.subs(eta, 1 / L), base)
     titles = [s.title for s in D.steps]
     built = derive()
-    assert built is not bounds() and [s.title for s in built.steps] == titles and len(titles) == 35
+    assert built is not bounds() and [s.title for s in built.steps] == titles and len(titles) == 41
     assert new_derivation().symbols["sigma2"] is sigma2 and new_derivation().steps == []
 
 

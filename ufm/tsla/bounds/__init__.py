@@ -11,9 +11,11 @@ result, one function per step:
   and the sign of the ``||g||^2`` coefficient gives the step-size condition
   ``eta <= 1/L``; the per-step inequality is **telescoped**
   (``F(w_T) >= F* >= 0``) to give the bound ``B(T) = 2 F(w0)/(eta T) + V``;
-  the horizons ``T`` and step sizes ``eta`` are obtained by ``sympy.solve``
-  of the paper's budget split (each of the two terms equal to ``eps^2/2``,
-  or to ``2 delta sigma^2`` in Theorem 3 (2));
+  the horizons ``T`` and step sizes ``eta`` are solved (``sympy.solve``)
+  from the derived bound itself, split by `thm3.split_bound` into its noise
+  floor (``lim_{T->oo}``) and optimisation term, with the paper's budget split
+  (each equal to ``eps^2/2``; in Theorem 3 (2) the optimisation term equal to
+  the floor), so a change to a bound reaches its horizon;
 * `thm5`: the baseline without label smoothing (eq. (15));
 * `thm4`: Theorem 4's first stage solves the **PL recursion**
   ``r_{t+1} = (1 - eta mu) r_t + eta V/2`` with ``sympy.rsolve``
@@ -24,9 +26,9 @@ result, one function per step:
   total sample complexities and taking ``eps -> 0`` limits (`table1_orders`).
 
 >>> b = bounds()
->>> round(thm4_parameters(L=1.0, mu=0.2, sigma2=1.0, delta=0.01, eps=0.25, F0=5.0)["T2_real"], 3)
-204.8
->>> thm3_parameters(L=1.0, sigma2=1.0, delta=0.01, eps=0.25, F0=5.0)["case"]
+>>> round(thm4_parameters(L=1.0, mu=0.2, sigma2=0.7, delta=0.01, eps=0.25, F0=5.0)["T2_real"], 3)
+100.352
+>>> thm3_parameters(L=1.0, sigma2=0.7, delta=0.01, eps=0.25, F0=5.0)["case"]
 1
 """
 

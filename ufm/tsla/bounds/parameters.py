@@ -72,7 +72,7 @@ def thm3_parameters(L: float, sigma2: float, delta: float, eps: float, F0: float
     return {"case": case, "eta": 1.0 / L, "theta": evaluate("theta3", **v), "T_real": T, "T": Ti,
             "bound": evaluate("thm3_bound", **v, T=Ti),
             "bound_sharp": evaluate("thm3_bound_sharp", **v, T=Ti),
-            "target": eps**2 if case == 1 else 4 * delta * sigma2}
+            "target": eps**2 if case == 1 else evaluate("thm3_bound_at_T_case2", **v)}
 
 
 def thm5_parameters(L: float, sigma2: float, eps: float, F0: float) -> dict:

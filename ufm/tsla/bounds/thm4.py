@@ -12,6 +12,7 @@ import sympy as sp
 
 from ufm.core.derivation import Derivation
 from ufm.tsla.bounds.symbols import F0, G, L, T1, T2, V, delta, eps, eta, eta2, mu, sigma2
+from ufm.tsla.bounds.thm3 import split_bound
 
 
 def pl_recursion(D: Derivation) -> sp.Expr:
@@ -46,9 +47,10 @@ def thm4_stage1(D: Derivation, stage1: sp.Expr, V3: sp.Expr) -> Stage1:
     """Theorem 4's T1 from ``exp(-eta1 mu T1) F0 = V3/(2 mu)`` (`stage1` at the
     Lemma 1 variance `V3`), and eq. (18): the optimality gap after stage 1."""
     R = D.results
-    T1_sol = sp.solve(sp.Eq(sp.exp(-eta * mu * T1) * F0, V3 / (2 * mu)), T1)[0]
+    transient, floor = split_bound(stage1.subs(V, V3), T1)
+    T1_sol = sp.solve(sp.Eq(transient, floor), T1)[0]  # transient of the stage-1 bound = its floor
     T1_paper = sp.log(2 * mu * F0 * (1 + delta) / (2 * delta * sigma2)) / (eta * mu)
-    D.identity("Theorem 4: T1 from exp(-eta1 mu T1) F0 = V/(2 mu)", T1_sol, T1_paper,
+    D.identity("Theorem 4: T1 solved from the stage-1 bound, transient = floor V/(2 mu)", T1_sol, T1_paper,
                r"The paper's $T_1=\log\left(\frac{2\mu F(w_0)(1+\delta)}{2\delta\sigma^2}\right)/(\eta_1\mu)$.")
     r_T1 = sp.simplify(stage1.subs({T1: T1_sol, V: V3}))
     D.identity("eq. (18): E[F(w_T1) - F*] <= 2 delta sigma^2/(mu (1+delta))", r_T1,
@@ -75,9 +77,12 @@ def thm4_stage2(D: Derivation, per_step: sp.Expr, gap: sp.Expr) -> sp.Expr:
     D.identity("Theorem 4 stage-2 bound (eq. 19)", bound4,
                4 * delta * sigma2 / (mu * eta2 * T2) + eta2 * L * sigma2)
     R["thm4_bound"] = bound4
-    eta2_sol = sp.solve(sp.Eq(eta2 * L * sigma2, eps**2 / 2), eta2)[0]
-    T2_sol = sp.solve(sp.Eq(4 * delta * sigma2 / (mu * eta2 * T2), eps**2 / 2), T2)[0]
-    D.identity("Theorem 4: T2 from 4 delta sigma^2/(mu eta2 T2) = eps^2/2", T2_sol,
+    opt, floor = split_bound(bound4, T2)
+    eta2_sol = sp.solve(sp.Eq(floor, eps**2 / 2), eta2)[0]
+    D.identity("Theorem 4: eta2 solved from the stage-2 bound's noise floor = eps^2/2", eta2_sol,
+               eps**2 / (2 * L * sigma2))
+    T2_sol = sp.solve(sp.Eq(opt, eps**2 / 2), T2)[0]
+    D.identity("Theorem 4: T2 solved from the stage-2 bound's optimisation term = eps^2/2", T2_sol,
                8 * delta * sigma2 / (mu * eta2 * eps**2))
     D.identity("Theorem 4: bound at (eta2, T2) is eps^2",
                bound4.subs(T2, T2_sol).subs(eta2, eta2_sol), eps**2)
