@@ -15,8 +15,8 @@ FIELDS = {"id", "group", "claim", "source", "expected", "observed", "error", "to
 
 
 def run(capsys, *args):
-    """Exit code, stdout with the screen's line wrapping undone, stderr."""
-    code = cli.main(list(args))
+    """Exit code, stdout, stderr of the CLI on the user's problem only (--no-side)."""
+    code = cli.main([*args, "--no-side"])
     out = capsys.readouterr()
     return code, out.out, out.err
 
