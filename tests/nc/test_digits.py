@@ -18,3 +18,14 @@ def test_digits_split_and_shapes():
     assert np.all(err < 0.2)
     with pytest.raises(ValueError, match="alpha=1"):
         train_digits([1.0], [0], steps=1)
+
+
+def test_digits_float32_training():
+    # float32 training (the calibration group's setting) returns float64 arrays and trains as well
+    out = train_digits([0.0, 0.2], [0, 1], steps=200, dtype="float32")
+    assert out["test_logits"].dtype == np.float64 and out["config"]["dtype"] == "float32"
+    assert out["test_logits"].shape == (2, 2, 447, 10)
+    err = (out["test_logits"].argmax(-1) != out["test_labels"][None]).mean(axis=-1)
+    assert np.all(err < 0.2)
+    with pytest.raises(ValueError, match="dtype='float16'"):
+        train_digits([0.0], [0], steps=1, dtype="float16")
