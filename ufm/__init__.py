@@ -70,6 +70,23 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "nc_metrics": "ufm.nc.metrics",
     "class_mean_norms": "ufm.nc.metrics",
     "classifier_norms": "ufm.nc.metrics",
+    "nc4": "ufm.nc.metrics",
+    "nc2_features": "ufm.nc.metrics",
+    "equinorm": "ufm.nc.metrics",
+    "equiangularity": "ufm.nc.metrics",
+    "cdnv": "ufm.nc.metrics",
+    "class_variances": "ufm.nc.metrics",
+    "nc1_per_class": "ufm.nc.metrics",
+    "nc1_subset": "ufm.nc.metrics",
+    "VARIANT_LABELS": "ufm.nc.metrics",
+    # NC paper: the metrics streamed over batches (features that do not fit in memory)
+    "NCStats": "ufm.nc.accumulate",
+    "NCPass2": "ufm.nc.accumulate",
+    "nc_accumulate_init": ("ufm.nc.accumulate", "init"),
+    "nc_accumulate_update": ("ufm.nc.accumulate", "update"),
+    "nc_second_pass": ("ufm.nc.accumulate", "second_pass"),
+    "nc_update_second_pass": ("ufm.nc.accumulate", "update_second_pass"),
+    "nc_finalize": ("ufm.nc.accumulate", "finalize"),
     # NC paper: training dynamics on the UFM
     "Trajectory": "ufm.nc.dynamics",
     "steps_to_reach": "ufm.nc.dynamics",
@@ -79,6 +96,10 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "fit_temperature": "ufm.nc.calibration",
     "nll": "ufm.nc.calibration",
     "reliability_diagram": "ufm.nc.calibration",
+    "maximum_calibration_error": "ufm.nc.calibration",
+    "classwise_calibration_error": "ufm.nc.calibration",
+    "bootstrap_ci": "ufm.nc.calibration",
+    "bin_indices": "ufm.nc.calibration",
     "load_digits_splits": ("ufm.nc.digits", "load_splits"),
     "train_digits": "ufm.nc.digits",
     # TSLA paper: Lemma 1, Theorems 3-5 and Table 1 (SymPy-derived bounds)
@@ -196,3 +217,14 @@ if TYPE_CHECKING:  # the same names, for static tools
     from ufm.tsla.algorithm import tsla_labels as tsla_labels
     from ufm.verify.result import CheckResult as CheckResult
     from ufm.verify.context import VerifyContext as VerifyContext
+    from ufm.nc.metrics import nc4 as nc4, nc2_features as nc2_features, equinorm as equinorm
+    from ufm.nc.metrics import equiangularity as equiangularity, cdnv as cdnv
+    from ufm.nc.metrics import class_variances as class_variances, nc1_per_class as nc1_per_class
+    from ufm.nc.metrics import nc1_subset as nc1_subset, VARIANT_LABELS as VARIANT_LABELS
+    from ufm.nc.accumulate import NCStats as NCStats, NCPass2 as NCPass2
+    from ufm.nc.accumulate import init as nc_accumulate_init, update as nc_accumulate_update
+    from ufm.nc.accumulate import second_pass as nc_second_pass, finalize as nc_finalize
+    from ufm.nc.accumulate import update_second_pass as nc_update_second_pass
+    from ufm.nc.calibration import maximum_calibration_error as maximum_calibration_error
+    from ufm.nc.calibration import classwise_calibration_error as classwise_calibration_error
+    from ufm.nc.calibration import bootstrap_ci as bootstrap_ci, bin_indices as bin_indices

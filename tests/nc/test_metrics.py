@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ufm import class_mean_norms, classifier_norms, nc1, nc2, nc3, nc_metrics
@@ -33,11 +33,14 @@ def ref_metrics(W, H, y, K):
     n3 = np.linalg.norm(W / np.linalg.norm(W) - Hbar.T / np.linalg.norm(Hbar))
     WW = W @ W.T
     n2_zhu = np.linalg.norm(WW / np.linalg.norm(WW) - P / np.sqrt(K - 1))
+    # Zhou et al. 2022: W centred (mean row removed) in both their NC2 (W W^T) and NC3 (W Hbar)
     Wc = W - W.mean(axis=0)
+    WcWc = Wc @ Wc.T
+    n2_zhou = np.linalg.norm(WcWc / np.linalg.norm(WcWc) - P / np.sqrt(K - 1))
     WcH = Wc @ Hbar
-    n2_zhou = np.linalg.norm(WcH / np.linalg.norm(WcH) - P / np.sqrt(K - 1))
-    n3_zhou = np.linalg.norm(Wc / np.linalg.norm(Wc) - Hbar.T / np.linalg.norm(Hbar))
-    return dict(nc1=n1, nc2=n2, nc3=n3, nc2_zhu=n2_zhu, nc2_zhou=n2_zhou, nc3_zhou=n3_zhou)
+    n3_zhou = np.linalg.norm(WcH / np.linalg.norm(WcH) - P / np.sqrt(K - 1))
+    # (balanced data here: the sample global mean equals the mean of the class means)
+    return dict(nc1=n1, nc2=n2, nc3=n3, nc2_zhu=n2_zhu, nc3_zhu=n2, nc2_zhou=n2_zhou, nc3_zhou=n3_zhou)
 
 
 def random_config(K, d, n, seed, scale=1.0):
@@ -81,6 +84,7 @@ def test_random_matches_numpy_reference(K, d, n, seed):
     np.testing.assert_allclose(float(nc2(W, H, K, variant="zhu2021")), ref["nc2_zhu"], rtol=1e-12)
     np.testing.assert_allclose(float(nc2(W, H, K, variant="zhou2022")), ref["nc2_zhou"], rtol=1e-12)
     np.testing.assert_allclose(float(nc3(W, H, K, variant="zhou2022")), ref["nc3_zhou"], rtol=1e-12)
+    np.testing.assert_allclose(float(nc3(W, H, K, variant="zhu2021")), ref["nc3_zhu"], rtol=1e-12)
     # variants that leave a metric unchanged really do
     np.testing.assert_allclose(float(nc1(H, K, variant="zhu2021")), ref["nc1"], rtol=1e-10)
     np.testing.assert_allclose(float(nc2(W, H, K, variant="authors")), ref["nc2"], rtol=1e-12)
@@ -227,3 +231,203 @@ def test_bad_inputs():
         nc2(np.zeros((3, 4)), H, 3)       # W = 0
     with pytest.raises(ValueError, match="W has shape"):
         classifier_norms(np.ones(3))
+
+
+# ---------------------------------------------------------------- the public codes (issue #10)
+from ufm.nc.metrics import (  # noqa: E402
+    VARIANT_LABELS, cdnv, class_variances, equiangularity, equinorm, nc1_per_class, nc1_subset,
+    nc2_features, nc4,
+)
+
+
+def unbalanced_config(seed, K=4, d=6, sizes=(2, 7, 3, 11)):
+    """Unbalanced, shuffled, far from collapse (within spread ~ between spread), nonzero global offset."""
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.repeat(np.arange(K), sizes))
+    H = rng.normal(size=(d, len(y))) + 1.5 * rng.normal(size=(d, K))[:, y] + rng.normal(size=(d, 1))
+    W = rng.normal(size=(K, d)) + rng.normal(size=(1, d))  # a nonzero mean row, so centring W matters
+    return W, H, y
+
+
+def code_reference(W, H, y, K, centre_W):
+    """Zhu et al. 2021 (centre_W=False) / Zhou et al. 2022 (True) from their published definitions.
+
+    mu_G = sum_i h_i / N (sample mean); Sigma_W = sum_i (h_i - mu_{y_i})(.)^T / N;
+    Sigma_B = sum_k (mu_k - mu_G)(.)^T / K; collapse_metric = tr(Sigma_W pinv(Sigma_B)) / K;
+    ETF_metric = ||W W^T/||W W^T||_F - P/sqrt(K-1)||_F; WH_relation_metric the same on W M,
+    M = [mu_k - mu_G]; Zhou centres W (subtracts the mean row) in both.
+    """
+    import scipy.linalg as scilin
+    d, N = H.shape
+    mu_G = H.sum(axis=1) / N
+    mu = {k: H[:, y == k].sum(axis=1) / np.sum(y == k) for k in range(K)}
+    SW = np.zeros((d, d))
+    for i in range(N):
+        v = H[:, i] - mu[y[i]]
+        SW += np.outer(v, v)
+    SW /= N
+    SB = np.zeros((d, d))
+    for k in range(K):
+        SB += np.outer(mu[k] - mu_G, mu[k] - mu_G)
+    SB /= K
+    collapse = np.trace(SW @ scilin.pinv(SB)) / K
+    if centre_W:
+        W = W - W.mean(axis=0, keepdims=True)
+    sub = (np.eye(K) - np.ones((K, K)) / K) / np.sqrt(K - 1)
+    WWT = W @ W.T
+    etf = np.linalg.norm(WWT / np.linalg.norm(WWT, "fro") - sub, "fro")
+    M = np.stack([mu[k] - mu_G for k in range(K)], axis=1)
+    WH = W @ M
+    wh = np.linalg.norm(WH / np.linalg.norm(WH, "fro") - sub, "fro")
+    return collapse, etf, wh
+
+
+@pytest.mark.parametrize("variant,centre_W", [("zhu2021", False), ("zhou2022", True)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("balanced", [True, False])
+def test_public_code_variants_match_their_definitions(variant, centre_W, seed, balanced):
+    sizes = (5, 5, 5, 5) if balanced else (2, 7, 3, 11)
+    W, H, y = unbalanced_config(seed, sizes=sizes)
+    K = 4
+    collapse, etf, wh = code_reference(W, H, y, K, centre_W)
+    out = nc_metrics(W, H, K, labels=y, variant=variant)
+    np.testing.assert_allclose(out["nc1"], collapse, rtol=1e-10)
+    np.testing.assert_allclose(out["nc2"], etf, rtol=1e-12)
+    np.testing.assert_allclose(out["nc3"], wh, rtol=1e-12)
+    # labelled as the codes label them
+    names = VARIANT_LABELS[variant]
+    assert (names["nc1"], names["nc2"], names["nc3"]) == ("collapse_metric", "ETF_metric", "WH_relation_metric")
+    for k in ("nc1", "nc2", "nc3"):
+        assert out[names[k]] == out[k]
+    # the global mean matters on unbalanced data: the class-means convention gives another NC1
+    other = float(nc1(H, K, labels=y, variant=variant, global_mean="class_means"))
+    if not balanced:
+        assert abs(other - collapse) > 1e-3 * collapse
+    else:
+        np.testing.assert_allclose(other, collapse, rtol=1e-10)
+
+
+def test_global_mean_option_and_authors_unbalanced():
+    """paper/authors default to the mean of class means; global_mean='samples' switches to the sample mean."""
+    W, H, y = unbalanced_config(4)
+    K = 4
+    ref = ref_metrics(W, H, y, K)  # mean of class means
+    np.testing.assert_allclose(float(nc1(H, K, labels=y, variant="authors")), K * ref["nc1"], rtol=1e-10)
+    np.testing.assert_allclose(float(nc3(W, H, K, labels=y, variant="authors")), ref["nc3"] ** 2, rtol=1e-12)
+    collapse, _, wh = code_reference(W, H, y, K, centre_W=False)
+    np.testing.assert_allclose(float(nc1(H, K, labels=y, global_mean="samples")), collapse, rtol=1e-10)
+    np.testing.assert_allclose(float(nc2(W, H, K, labels=y, global_mean="samples")), wh, rtol=1e-12)
+    with pytest.raises(ValueError, match="global_mean='mean'"):
+        nc1(H, K, labels=y, global_mean="mean")
+
+
+# ---------------------------------------------------------------- new metrics: known configurations
+def test_new_metrics_vanish_at_etf():
+    K, d, n = 5, 7, 3
+    W, H = etf_config(K, d, n, seed=3, shift=False)  # no offset: W h needs no bias to pick the nearest mean
+    assert float(nc4(W, H, K)) == 0.0
+    assert float(nc2_features(H, K)) < 1e-7
+    e = equinorm(H, K, W=W)
+    assert float(e["features"]) < 1e-12 and float(e["classifier"]) < 1e-12
+    a = equiangularity(H, K, W=W)
+    assert all(float(v) < 1e-12 for v in a.values())
+
+
+def test_new_metrics_hand_values():
+    """K = 3 in d = 2: means at (0,0), (2,0), (0,4); two samples per class at mean +- (0.1, 0) etc."""
+    M = np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 4.0]])
+    dev = np.array([[0.1, -0.1, 0.0, 0.0, 0.3, -0.3], [0.0, 0.0, 0.2, -0.2, 0.0, 0.0]])
+    y = np.array([0, 0, 1, 1, 2, 2])
+    H = M[:, y] + dev
+    K = 3
+    np.testing.assert_allclose(np.asarray(class_variances(H, K, y)), [0.01, 0.04, 0.09], rtol=1e-12)
+    # CDNV pairs: (0,1) (0.01+0.04)/(2*4), (0,2) (0.01+0.09)/(2*16), (1,2) (0.04+0.09)/(2*20)
+    want = np.mean([0.05 / 8, 0.10 / 32, 0.13 / 40])
+    np.testing.assert_allclose(float(cdnv(H, K, y)), want, rtol=1e-12)
+    # equinorm of the centred means: mu_G = (2/3, 4/3)
+    norms = np.linalg.norm(M - M.mean(axis=1, keepdims=True), axis=0)
+    np.testing.assert_allclose(float(equinorm(H, K, y)["features"]), norms.std() / norms.mean(), rtol=1e-12)
+    # equiangularity by hand: cosines of the three pairs
+    C = M - M.mean(axis=1, keepdims=True)
+    U = C / np.linalg.norm(C, axis=0)
+    cos = np.array([U[:, 0] @ U[:, 1], U[:, 0] @ U[:, 2], U[:, 1] @ U[:, 2]])
+    a = equiangularity(H, K, y)
+    np.testing.assert_allclose(float(a["features_std"]), cos.std(), rtol=1e-12)
+    np.testing.assert_allclose(float(a["features_maxangle"]), np.mean(np.abs(cos + 0.5)), rtol=1e-12)
+    # NC4: a classifier predicting class (y + 1) mod 3 for every sample disagrees everywhere
+    z = np.eye(3)[(y + 1) % 3] * 5.0
+    assert float(nc4(np.ones((3, 2)), H, K, y, logits=z)) == 1.0
+    # a classifier w_k = mu_k, b_k = -||mu_k||^2/2 is the nearest-centre rule: NC4 = 0
+    assert float(nc4(M.T, H, K, y, b=-0.5 * np.sum(M**2, axis=0))) == 0.0
+    # nc2_features of a simplex: zero; of these means: ETF distance of the Gram by hand
+    G = C.T @ C
+    P = np.eye(3) - 1 / 3
+    np.testing.assert_allclose(float(nc2_features(H, K, y)),
+                               np.linalg.norm(G / np.linalg.norm(G) - P / np.sqrt(2)), rtol=1e-12)
+
+
+def test_nc1_per_class_and_subsets():
+    W, H, y = unbalanced_config(7)
+    K = 4
+    N = H.shape[1]
+    counts = np.bincount(y, minlength=K)
+    per = np.asarray(nc1_per_class(H, K, y))
+    np.testing.assert_allclose(np.sum(counts / N * per), float(nc1(H, K, labels=y)), rtol=1e-10)
+    # by hand for class 1
+    mu = np.stack([H[:, y == k].mean(axis=1) for k in range(K)], axis=1)
+    Hbar = mu - mu.mean(axis=1, keepdims=True)
+    Bp = np.linalg.pinv(Hbar @ Hbar.T / K, rcond=1e-10, hermitian=True)
+    D1 = H[:, y == 1] - mu[:, [1]]
+    np.testing.assert_allclose(per[1], np.trace(D1 @ D1.T / counts[1] @ Bp) / K, rtol=1e-10)
+    # subsets: the correct ones against their class, the wrong ones against their predicted class
+    pred = np.asarray(np.argmax(W @ H, axis=0))
+    right = pred == y
+    assert right.any() and (~right).any()
+    Dr = H[:, right] - mu[:, y[right]]
+    Dw = H[:, ~right] - mu[:, pred[~right]]
+    np.testing.assert_allclose(float(nc1_subset(H, K, y, right)), np.trace(Dr @ Dr.T / right.sum() @ Bp) / K,
+                               rtol=1e-10)
+    np.testing.assert_allclose(float(nc1_subset(H, K, y, ~right, centres=pred)),
+                               np.trace(Dw @ Dw.T / (~right).sum() @ Bp) / K, rtol=1e-10)
+    # all samples against their labels: NC1 itself
+    np.testing.assert_allclose(float(nc1_subset(H, K, y, np.ones(N, bool))), float(nc1(H, K, labels=y)),
+                               rtol=1e-10)
+
+
+@settings(max_examples=6)  # each example evaluates ~10 metrics on 4 configurations
+@given(seed=st.integers(0, 10**6), a=st.floats(1e-3, 1e3), b=st.floats(1e-3, 1e3))
+def test_new_metrics_invariances(seed, a, b):
+    """Rotation of the features, scaling of W and H, permutation of the classes (and of the samples)."""
+    W, H, y = unbalanced_config(seed % 1000)
+    K, d = 4, H.shape[0]
+    rng = np.random.default_rng(seed)
+
+    def values(W, H, y):
+        out = nc_metrics(W, H, K, labels=y, extended=True)
+        per = out.pop("nc1_per_class")
+        del out["w_norm"], out["mu_norm"]  # norms scale with W and H: not invariants
+        return out, per
+
+    base, per = values(W, H, y)
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    p = rng.permutation(K)          # class k is renamed inv[k]
+    inv = np.argsort(p)
+    s = rng.permutation(H.shape[1])
+    for (W2, H2, y2), perm in (((W @ Q.T, Q @ H, y), None), ((a * W, b * H, y), None),
+                               ((W[p], H[:, s], inv[y[s]]), p)):
+        got, per2 = values(W2, H2, y2)
+        for k in base:
+            np.testing.assert_allclose(got[k], base[k], rtol=1e-8, atol=1e-12, err_msg=k)
+        np.testing.assert_allclose(per2, per if perm is None else per[perm], rtol=1e-8)
+
+
+def test_new_metrics_bad_inputs():
+    W, H, y = unbalanced_config(0)
+    with pytest.raises(ValueError, match="mask has shape"):
+        nc1_subset(H, 4, y, np.ones(3, bool))
+    with pytest.raises(ValueError, match="b has shape"):
+        nc4(W, H, 4, y, b=np.zeros(3))
+    with pytest.raises(ValueError, match="logits has shape"):
+        nc4(W, H, 4, y, logits=np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="undefined"):
+        cdnv(np.hstack([H[:, :2], H[:, :2]]), 2, np.array([0, 0, 1, 1]))  # equal class means
