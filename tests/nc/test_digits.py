@@ -29,3 +29,21 @@ def test_digits_float32_training():
     assert np.all(err < 0.2)
     with pytest.raises(ValueError, match="dtype='float16'"):
         train_digits([0.0], [0], steps=1, dtype="float16")
+
+
+def test_digits_checkpoints():
+    """``checkpoints=`` records the test set inside the same program; the final outputs are unchanged
+    and the last checkpoint equals them."""
+    plain = train_digits([0.0, 0.1], [0], steps=40, dtype="float32")
+    out = train_digits([0.0, 0.1], [0], steps=40, dtype="float32", checkpoints=[10, 25, 40])
+    for k in ("test_logits", "val_logits", "train_logits", "classifier", "bias", "train_features"):
+        np.testing.assert_array_equal(out[k], plain[k])
+    assert out["checkpoint_test_logits"].shape == (2, 1, 3, 447, 10)
+    assert out["checkpoint_test_features"].shape == (2, 1, 3, 447, 32)
+    assert out["checkpoint_train_error"].shape == (2, 1, 3) and list(out["checkpoint_steps"]) == [10, 25, 40]
+    np.testing.assert_array_equal(out["checkpoint_test_logits"][:, :, -1], out["test_logits"])
+    assert not np.array_equal(out["checkpoint_test_logits"][:, :, 0], out["test_logits"])
+    assert "checkpoint_test_logits" not in plain and out["config"]["checkpoints"] == [10, 25, 40]
+    for bad in ([], [20, 10], [0], [41]):
+        with pytest.raises(ValueError, match="checkpoint"):
+            train_digits([0.0], [0], steps=40, checkpoints=bad)

@@ -172,7 +172,7 @@ def test_calibration_without_scikit_learn_is_skipped(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
     ctx = VerifyContext(problem=UFMProblem(K=2, d=1, n=1))
     results = run_mod.run_groups(ctx, ["calibration"])
-    assert len(results) == 4 and all(r.status == "skipped" and r.verdict is None for r in results)
+    assert len(results) == 7 and all(r.status == "skipped" and r.verdict is None for r in results)
     assert all("scikit-learn is not installed" in r.details["reason"] for r in results)
 
 

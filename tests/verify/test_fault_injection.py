@@ -104,3 +104,22 @@ def test_calibration_non_finite_measurement(tmp_path, monkeypatch):
     code, checks = verify(tmp_path, "--only", "calibration", "--quick")
     assert code == 1
     assert any(c["status"] == "contradicted" for c in checks.values())
+
+
+def test_calibration_non_finite_checkpoint(tmp_path, monkeypatch):
+    """A non-finite recorded checkpoint (a diverged run mid-training) makes the training-time
+    check's evidence contradicted; it is not dropped as 'too few wrong samples'."""
+    pytest.importorskip("sklearn")
+    monkeypatch.setitem(gcal.SETTINGS, "steps", 20)
+    real = gcal.train_digits
+
+    def broken(*a, **k):
+        out = dict(real(*a, **k))
+        out["checkpoint_test_features"] = np.full_like(out["checkpoint_test_features"], np.nan)
+        return out
+
+    monkeypatch.setattr(gcal, "train_digits", broken)
+    code, checks = verify(tmp_path, "--only", "calibration", "--quick")
+    assert code == 1
+    assert checks["calibration.wrong_nc1_falls"]["status"] == "contradicted"
+    assert checks["calibration.ece_rises_terminal"]["status"] == "confirmed"

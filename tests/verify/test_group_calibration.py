@@ -1,6 +1,7 @@
 """The `calibration` check group (`ufm.verify.groups.calibration`): the alpha
-choice on the validation split, and a quick run with its verdicts and effect
-sizes pinned."""
+choice on the validation split, the training-time checks (their judging flips
+with the recorded series, too few wrong samples), and a quick run with its
+verdicts and effect sizes pinned."""
 
 import numpy as np
 import pytest
@@ -48,7 +49,8 @@ def test_calibration_group_quick():
     assert gcal.sizes(ctx)[1] == 3 and gcal.sizes(ctx)[0]["steps"] == 300
     results = {r.id: r for r in run_group(ctx, "calibration")[0]}
     assert set(results) == {f"calibration.{k}" for k in (
-        "ls_lower_ece_raw", "ce_lower_ece_after_ts", "temperature_falls_with_alpha", "test_error_u_shape")}
+        "ls_lower_ece_raw", "ce_lower_ece_after_ts", "temperature_falls_with_alpha", "test_error_u_shape",
+        "wrong_nc1_falls", "wrong_entropy_falls", "ece_rises_terminal")}
     for r in results.values():
         assert r.status == "confirmed" and r.details["verdict"] in ("reproduced", "not reproduced")
         assert r.verdict == ("holds" if r.details["verdict"] == "reproduced" else "not_reproduced")
@@ -72,3 +74,85 @@ def test_calibration_group_quick():
     # 4. test error: minimum interior, but the right end is not established above it (tiny effect)
     r = results["calibration.test_error_u_shape"]
     assert r.verdict == "not_reproduced" and abs(r.details["effect"]["mean"]) < 0.02
+    # 5-7. training-time claims (Fig. 4), steps 75 -> 300 (NC1, entropy) and 150 -> 300 (ECE), every alpha.
+    # Bands: about +-50% of the measured quick value (or the sign), wider than its standard error.
+    for name in ("wrong_nc1_falls", "wrong_entropy_falls", "ece_rises_terminal"):
+        r = results[f"calibration.{name}"]
+        assert r.details["checkpoint_steps"] == [75, 150, 225, 300] and not r.details["untestable_alphas"]
+        assert set(r.details["paired_tests"]) == {f"alpha={a:g}" for a in gcal.ALPHAS}
+        assert r.verdict_reason.startswith(f"step {r.details['early_step']} -> 300")
+    t = results["calibration.wrong_nc1_falls"].details["paired_tests"]
+    # NC1 of the wrong samples falls under LS (each alpha about -0.2 to -0.35) but not under CE (about +0.09)
+    assert results["calibration.wrong_nc1_falls"].verdict == "not_reproduced"
+    assert results["calibration.wrong_nc1_falls"].details["effect"]["comparison"] == "alpha=0"
+    assert -0.2 < t["alpha=0"]["mean"] < 0.5 and not t["alpha=0"]["established"]
+    assert all(t[f"alpha={a:g}"]["mean"] < -0.08 for a in gcal.ALPHAS[1:])
+    # their entropy falls under CE (about -0.33, established) but not under LS (about 0 to +0.08)
+    t = results["calibration.wrong_entropy_falls"].details["paired_tests"]
+    assert results["calibration.wrong_entropy_falls"].verdict == "not_reproduced"
+    assert -0.5 < t["alpha=0"]["mean"] < -0.15 and t["alpha=0"]["established"]
+    assert all(-0.05 < t[f"alpha={a:g}"]["mean"] < 0.2 for a in gcal.ALPHAS[1:])
+    # the test ECE falls slightly from step 150 to 300 at every alpha (about -0.004 to -0.011)
+    r = results["calibration.ece_rises_terminal"]
+    assert r.verdict == "not_reproduced" and r.details["max_train_error_early_late"][0] <= 0.01
+    assert all(-0.025 < t["mean"] < 0.0 and not t["established"] for t in r.details["paired_tests"].values())
+
+
+def _series(A=5, S=4, C=4, seed=0):
+    """Recorded training-time series where every claim holds: NC1 and entropy fall, ECE rises."""
+    rng = np.random.default_rng(seed)
+    up = np.linspace(0.0, 0.3, C)[None, None, :] + 0.01 * rng.standard_normal((A, S, C))
+    return {"wrong_nc1": 1.0 - up, "wrong_entropy": 1.5 - up, "ece_ckpt": 0.02 + 0.1 * up,
+            "n_wrong": np.full((A, S, C), 10), "enough_wrong": np.ones((A, S, C), bool),
+            "wrong_per_predicted_class": np.ones((A, S, C, 10), int),
+            "train_error": np.zeros((A, S, C)), "steps": [75, 150, 225, 300]}
+
+
+@pytest.mark.parametrize("name,key", [("wrong_nc1_falls", "wrong_nc1"), ("wrong_entropy_falls", "wrong_entropy"),
+                                      ("ece_rises_terminal", "ece_ckpt")])
+def test_training_checks_flip_with_the_series(monkeypatch, name, key):
+    """Each training-time check holds on a series with the claimed trend and is not reproduced,
+    its opposite established at every alpha, when the recorded series is reversed in time."""
+    pytest.importorskip("sklearn")
+    import ufm.verify.groups.calibration as gcal
+
+    _, r = _synthetic()
+    r["ckpt"] = _series()
+    monkeypatch.setattr(gcal, "measure", lambda ctx: r)
+    ctx = VerifyContext(problem=UFMProblem(K=4, d=5, n=3), seed=0, quick=True, progress=lambda m: None)
+    got = {x.id: x for x in gcal.run(ctx)}[f"calibration.{name}"]
+    assert (got.status, got.verdict) == ("confirmed", "holds")
+    e, l = gcal.EARLY_LATE[key]
+    x = r["ckpt"][key]
+    np.testing.assert_allclose([t["mean"] for t in got.details["paired_tests"].values()],
+                               (x[:, :, l] - x[:, :, e]).mean(axis=1), rtol=1e-12)
+    r["ckpt"] = {**r["ckpt"], key: x[:, :, ::-1].copy()}
+    flipped = {x.id: x for x in gcal.run(ctx)}[f"calibration.{name}"]
+    assert (flipped.status, flipped.verdict) == ("confirmed", "not_reproduced")
+    assert all(t["opposite_established"] for t in flipped.details["paired_tests"].values())
+    assert np.sign(flipped.details["effect"]["mean"]) == -np.sign(got.details["effect"]["mean"])
+
+
+def test_too_few_wrong_samples():
+    """Runs with fewer than MIN_WRONG wrong test samples carry NaN: their seeds leave the comparison,
+    an alpha with fewer than 2 seeds left is reported untestable, and with none left the check is skipped."""
+    import ufm.verify.groups.calibration as gcal
+
+    _, r = _synthetic()
+    ck = _series()
+    for idx in ((0, slice(0, 3), 0),   # alpha = 0: only one seed left -> untestable
+                (1, 0, 3)):            # alpha = 0.05: three seeds left
+        ck["n_wrong"][idx], ck["wrong_nc1"][idx] = 1, np.nan
+    ck["enough_wrong"] = ck["n_wrong"] >= gcal.MIN_WRONG
+    r["ckpt"] = ck
+    c = gcal.check_training(r, "wrong_nc1_falls")
+    assert set(c.details["untestable_alphas"]) == {"alpha=0"} and c.details["seeds_used"]["alpha=0.05"] == 3
+    assert c.details["paired_tests"]["alpha=0.05"]["n"] == 3 and "untestable" in c.details["reason_line"]
+    assert c.details["per_checkpoint_mean_pm_std"]["alpha=0"][0].endswith("+- 0")  # one seed left there
+    # a non-finite value with enough wrong samples (a diverged run) is not dropped: it makes the check non-finite
+    ck["wrong_nc1"][2, 1, 0] = np.nan
+    assert np.isnan(gcal.check_training(r, "wrong_nc1_falls").observed)
+    ck["n_wrong"][:] = 0
+    ck["enough_wrong"] = ck["n_wrong"] >= gcal.MIN_WRONG
+    s = gcal.check_training(r, "wrong_nc1_falls")
+    assert s.status == "skipped" and "wrong test samples" in s.details["reason"]

@@ -150,6 +150,23 @@ _REGISTRY: tuple[Claim, ...] = (
     _c("nc.emp.temperature", "nc", "Section 3.3, Fig. 3",
        "The optimal temperature falls as alpha grows.", "empirical", "calibration",
        ("calibration.temperature_falls_with_alpha",)),
+    _c("nc.emp.wrong_nc1_falls", "nc", "Section 3.3, Fig. 4",
+       "During training, NC1 of the wrongly classified test samples, measured against their "
+       "predicted class, falls.", "empirical", "calibration", ("calibration.wrong_nc1_falls",),
+       reading="read on the digits MLP: nc1_subset of the test features, class means and Sigma_B of "
+               "all test samples, centres = predicted classes; step 1/4 against the end of the "
+               "budget, every alpha of the grid, paired one-sided t-test over seeds at level 0.05"),
+    _c("nc.emp.wrong_entropy_falls", "nc", "Section 3.3, Fig. 4",
+       "During training, the mean predictive entropy of the wrongly classified test samples falls.",
+       "empirical", "calibration", ("calibration.wrong_entropy_falls",),
+       reading="read on the digits MLP: step 1/4 against the end of the budget, every alpha of the "
+               "grid, paired one-sided t-test over seeds at level 0.05"),
+    _c("nc.emp.ece_rises_terminal", "nc", "Section 3.3, Fig. 4",
+       "In the terminal phase of training (training error near 0), the test ECE rises.",
+       "empirical", "calibration", ("calibration.ece_rises_terminal",),
+       reading="read on the digits MLP: step 1/2 of the budget (training error at most about 0.5%) "
+               "against the end, every alpha of the grid, paired one-sided t-test over seeds at "
+               "level 0.05"),
     # ---- TSLA paper (group lsr) --------------------------------------------------------
     _c("tsla.lemma1", "tsla", "Lemma 1",
        "The variance of the smoothed-label stochastic gradient is at most (1 - theta) sigma^2 + "
