@@ -213,7 +213,8 @@ def test_at_minimizer_spectra_match_numpy_blocks(K, d, n):
     lam_t, nu_g, mu_g, lam_s, mW = structural()
     D = fresh()
     A = at_minimizer(D, S, X, mu_g, nu_g, lam_t, lam_s, mW)
-    assert verified_kinds(D) == ["identity"] * 5
+    # the display symbols c, rho, p_t, p_nt (definitions), then the identities
+    assert verified_kinds(D) == ["definition"] * 4 + ["identity"] * 5
     p = dict(K=K, d=d, n=n)
     pnt, w2, h2 = at(X.p_nt, **p), at(X.w2, **p), at(X.h2, **p)
     lW, lH = float(HYPER["lW"]), float(HYPER["lH"])
@@ -352,4 +353,4 @@ def test_collect_results_and_derive_assemble_the_whole_joint_spectrum():
     assert at(res["nullity_rotation"]) == 9
     built = derive()
     assert built is not hessian_derivation()  # a fresh build, not the cached one
-    assert [s.title for s in built.steps] == titles and len(titles) == 67
+    assert [s.title for s in built.steps] == titles and len(titles) == 71

@@ -92,7 +92,9 @@ def test_symmetric_logits_nuclear_norm_matches_svd():
 def test_reduced_objective_is_ce_plus_penalty():
     D = new_derivation(S)
     sc = reduced_objective(D, S, symmetric_logits(new_derivation(S), S))
-    assert kinds_and_verified(D) == ["identity", "identity", "definition"]
+    # the identities, the display symbols c, p_t, p_nt (definitions), then f
+    assert kinds_and_verified(D) == ["identity", "identity"] + ["definition"] * 4
+    assert [s.lhs.name for s in D.steps if s.abbreviates] == ["c", "p_t", "p_nt"]
     rho = sp.Rational(3, 2)
     pt, pnt, _ = softmax_ce(1.5)
     assert num(sc.p_t, rho=rho) == pytest.approx(pt, rel=1e-14)
@@ -191,4 +193,4 @@ def test_derive_is_the_steps_in_order_and_uncached():
     run(norms_and_bias, x_star, nuc, sc, opt.rho)
     built = derive()
     assert built is not minimizer_derivation()  # a fresh build, not the cached one
-    assert [s.title for s in built.steps] == titles and len(titles) == 24
+    assert [s.title for s in built.steps] == titles and len(titles) == 27

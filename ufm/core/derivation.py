@@ -2,7 +2,10 @@
 
 `Derivation` is the common currency of the symbolic side. A step is one of
 
-* a *definition* (nothing to check),
+* a *definition* (nothing to check); `Derivation.abbreviate` is a definition
+  that also introduces a display symbol (``c`` for ``sqrt(n lam_W lam_H)``),
+  substituted for its expression in the rendering of every later step (the
+  checks always run on the real expressions),
 * an *identity* ``lhs == rhs``, confirmed by `sympy.simplify` (falling back to
   other canonical forms); an identity SymPy cannot confirm is kept and
   flagged ``verified=False`` (never skipped), with a numeric spot check
@@ -10,13 +13,21 @@
 * a *cited* fact that is not algebra (e.g. a matrix inequality from the
   literature), stated with its reference and flagged as such.
 
-`Derivation.to_markdown()` renders the proof documents in ``proofs/``.
+`Derivation.to_markdown()` renders the proof documents in ``proofs/``. An
+identity is displayed as the computation: the unevaluated left side (``display=``,
+or an unevaluated ``lhs`` such as ``sp.Derivative``/``sp.Limit``/``sp.Subs``, which
+is checked after ``doit()``), the computed value when it differs from both, and
+the right side, e.g. ``d/dx x^2 = 2 x``, never ``2 x = 2 x``.
 
 >>> import sympy as sp
 >>> x = sp.Symbol("x", positive=True)
 >>> d = Derivation("demo", source="none")
 >>> d.identity("square", (x + 1) ** 2, x**2 + 2 * x + 1)
 True
+>>> d.identity("derivative", sp.Derivative(x**2, x), 2 * x)
+True
+>>> d.steps[-1].lhs, d.steps[-1].display
+(2*x, Derivative(x**2, x))
 >>> d.all_verified
 True
 """
@@ -42,6 +53,18 @@ class Step:
     rhs: sp.Basic | None = None
     verified: bool | None = None  # None: nothing to verify
     method: str = ""
+    # the unevaluated computation shown before `lhs` (an expression, or raw LaTeX)
+    display: sp.Basic | str | None = None
+    abbreviates: bool = False  # a definition whose lhs symbol stands for rhs in later steps
+
+
+_UNEVALUATED = (sp.Derivative, sp.Integral, sp.Limit, sp.Sum, sp.Product, sp.Subs,
+                sp.UnevaluatedExpr)
+
+
+def _has_unevaluated(expr) -> bool:
+    return isinstance(expr, sp.Basic) and any(isinstance(a, _UNEVALUATED)
+                                              for a in sp.preorder_traversal(expr))
 
 
 def _numeric_spot_check(expr: sp.Expr, trials: int = 5) -> float | None:
@@ -90,12 +113,31 @@ class Derivation:
         self.steps.append(Step("definition", title, text, sp.sympify(lhs), sp.sympify(rhs)))
         return rhs
 
-    def identity(self, title: str, lhs, rhs, text: str = "") -> bool:
-        ok, method = is_zero(sp.sympify(lhs) - sp.sympify(rhs))
+    def abbreviate(self, title: str, symbol: sp.Symbol, expr, text: str = "") -> sp.Symbol:
+        """A definition ``symbol = expr`` after which the rendering of every later
+        step shows `symbol` wherever `expr` occurs (display only: checks, results
+        and the returned expressions are unchanged). Returns `symbol`."""
+        self.steps.append(Step("definition", title, text, sp.sympify(symbol), sp.sympify(expr),
+                               abbreviates=True))
+        return symbol
+
+    def identity(self, title: str, lhs, rhs, text: str = "", display=None) -> bool:
+        """Check ``lhs == rhs`` and record the step.
+
+        `display` (a SymPy expression, unevaluated if need be, or a LaTeX string)
+        is the computation shown before the computed `lhs`. An `lhs` holding
+        unevaluated operations (``sp.Derivative(f, x)``, ``sp.Limit``, ``sp.Subs``,
+        ``sp.UnevaluatedExpr``, ...) is shown as given and checked as ``lhs.doit()``.
+        """
+        lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+        if _has_unevaluated(lhs):
+            display = lhs if display is None else display
+            lhs = lhs.doit()
+        ok, method = is_zero(lhs - rhs)
         if not ok:
-            spot = _numeric_spot_check(sp.sympify(lhs) - sp.sympify(rhs))
+            spot = _numeric_spot_check(lhs - rhs)
             method += f"; numeric spot check max|lhs-rhs| = {spot!r}"
-        self.steps.append(Step("identity", title, text, sp.sympify(lhs), sp.sympify(rhs), ok, method))
+        self.steps.append(Step("identity", title, text, lhs, rhs, ok, method, display=display))
         return ok
 
     def positive(self, title: str, expr, text: str = "") -> bool:
@@ -106,8 +148,11 @@ class Derivation:
         self.steps.append(Step("identity", title, text, e, _POSITIVE, ok, method))
         return ok
 
-    def cited(self, title: str, text: str) -> None:
-        self.steps.append(Step("cited", title, text, verified=None, method="cited, not algebra"))
+    def cited(self, title: str, text: str, source: str = "") -> None:
+        """A fact that is not algebra; `source` names exactly what is cited (paper and
+        theorem/lemma, or the standard fact and a reference), rendered as *Cited:*."""
+        self.steps.append(Step("cited", title, text, verified=None, method="cited, not algebra",
+                               display=source or None))
 
     def note(self, title: str, text: str) -> None:
         self.steps.append(Step("note", title, text))
@@ -120,6 +165,28 @@ class Derivation:
     def unverified(self) -> list[Step]:
         return [s for s in self.steps if s.verified is False]
 
+    @staticmethod
+    def _display_line(s: Step, abbrev: dict) -> str:
+        """``shown = computed = rhs`` with repeats dropped (symbols of `abbrev` substituted)."""
+        def tex(e):
+            if isinstance(e, str):
+                return e
+            if abbrev:  # (an abbreviation's own symbol is added after its step)
+                # longest expressions first, so that c*K is not cut inside c
+                for old, new in sorted(abbrev.items(), key=lambda kv: -sp.count_ops(kv[0])):
+                    e = e.subs(old, new)
+            return sp.latex(e)
+        if s.rhs == _POSITIVE:
+            return f"{tex(s.lhs)} > 0"
+        sides = [tex(s.display)] if s.display is not None else []
+        for e in (s.lhs, s.rhs):
+            t = tex(e)
+            if not sides or " ".join(t.split()) != " ".join(sides[-1].split()):
+                sides.append(t)
+        if len(sides) == 1:  # rhs identical to the only shown side: keep the form lhs = rhs
+            sides.append(sides[0])
+        return " = ".join(sides)
+
     def to_markdown(self) -> str:
         out = [f"# {self.title}", "", f"Source: {self.source}", ""]
         out.append(
@@ -128,6 +195,7 @@ class Derivation:
             "*Cited* steps are facts from the literature, not algebra."
         )
         out.append("")
+        abbrev: dict[sp.Basic, sp.Basic] = {}  # expression -> display symbol, from abbreviate()
         for i, s in enumerate(self.steps, 1):
             tag = {
                 "definition": "definition",
@@ -139,9 +207,12 @@ class Derivation:
             out.append("")
             if s.text:
                 out += [s.text, ""]
+            if s.kind == "cited" and s.display:
+                out += [f"*Cited:* {s.display}", ""]
             if s.lhs is not None:
-                rel = "> 0" if s.rhs == _POSITIVE else f"= {sp.latex(s.rhs)}"
-                out += ["$$", f"{sp.latex(s.lhs)} {rel}", "$$", ""]
+                out += ["$$", self._display_line(s, abbrev), "$$", ""]
+            if s.abbreviates:
+                abbrev[s.rhs] = s.lhs
             if s.kind == "identity":
                 out += [f"Check: `{s.method}`.", ""]
         out += ["## Results", ""]

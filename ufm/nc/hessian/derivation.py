@@ -198,7 +198,8 @@ def softmax_hessian(D: Derivation, S: Symbols) -> sp.Expr:
     lambda_t = K p_t p_nt (on e_k - 1/K); returns lambda_t."""
     K, pt, pnt, on_simplex = S.K, S.pt, S.pnt, S.on_simplex
     D.identity("A_k 1 = p - p (1^T p) = 0: 1^T p^(k) = 1",
-               (pt + (K - 1) * pnt).subs(on_simplex), 1)
+               (pt + (K - 1) * pnt).subs(on_simplex), 1, display=pt + (K - 1) * pnt,
+               text=r"Checked with $p_t = 1 - (K-1)p_{nt}$ substituted.")
     D.note(
         "A_k v = p_nt v for v supported off class k with sum 0",
         r"$A_k v = \operatorname{diag}(p)v - p(p^\top v) = p_{nt} v$ since $v_k = 0$ "
@@ -209,8 +210,11 @@ def softmax_hessian(D: Derivation, S: Symbols) -> sp.Expr:
     D.identity("A_k (e_k - 1/K): k-th entry p_t(1-p_t) = lambda_t (1 - 1/K)",
                (pt * (1 - pt) - lam_t * (1 - 1 / K)).subs(on_simplex), 0)
     D.identity("A_k (e_k - 1/K): entry j != k is -p_t p_nt = -lambda_t / K",
-               -pt * pnt, -lam_t / K)
-    D.identity("A_k: multiplicities 1 + (K-2) + 1 sum to K", 1 + (K - 2) + 1, K)
+               -pt * pnt, -lam_t / K,
+               display=r"p_{nt}\left(-\tfrac{1}{K}\right) - p_{nt}\left(p_t - \tfrac{1}{K}\right)",
+               text=r"$(A_k x)_j = p_{nt}x_j - p_{nt}(p^\top x)$ at $x = e_k - \mathbf 1/K$, "
+                    r"$p^\top x = p_t - 1/K$.")
+    D.identity("A_k: multiplicities 1 + (K-2) + 1 sum to K", 1 + (K - 2) + 1, K, display=r"1 + (K - 2) + 1")
     D.identity("trace check: tr A_k = sum p_j(1-p_j) = lambda_t + (K-2) p_nt",
                (pt * (1 - pt) + (K - 1) * pnt * (1 - pnt) - lam_t - (K - 2) * pnt).subs(on_simplex), 0)
     return lam_t
@@ -225,18 +229,27 @@ def h_block(D: Derivation, S: Symbols) -> sp.Expr:
         r"The data term is a sum over samples of $\mathrm{CE}(W h_{k,i} + b)/N$ and "
         r"$\lambda_H\|H\|^2/2$ is separable, so $\nabla^2_H = \operatorname{blockdiag}_i"
         r"\big(\tfrac1N W^\top A_{k(i)} W\big)$ (chain rule; $+\lambda_H I$ in the full reading).",
+        source=r"standard: the Hessian of a sum of functions of disjoint variable blocks is block "
+               r"diagonal, and $\nabla^2_h\,\ell(Wh + b) = W^\top\nabla^2\ell\,W$ for an affine map "
+               r"(chain rule; Magnus & Neudecker (2019), *Matrix Differential Calculus*, 3rd ed., Ch. 10); "
+               r"the softmax cross-entropy Hessian $\operatorname{diag}(p) - pp^\top$ is that of "
+               r"log-sum-exp (Boyd & Vandenberghe (2004), *Convex Optimization*, Sec. 3.1.5).",
     )
     D.cited(
         "Simplex ETF (Theorem 4.1)",
         r"$W W^\top = \|w\|^2 \tfrac{K}{K-1} P$ and $\bar H^\top \bar H = \|h\|^2 \tfrac{K}{K-1} P$ "
         r"for the class means $\bar H = [h_1,\dots,h_K]$; the row space of $W$ is the span of the $h_k$, "
         r"of dimension $K-1$.",
+        source=r"Theorem 4.1 of the NC paper (Cross Entropy versus Label Smoothing), derived in "
+               r"`proofs/thm41_minimizer.md` (the class means and classifiers form a simplex ETF, "
+               r"$\|h_{k,i}\|^2/\|w_k\|^2 = \lambda_W/(n\lambda_H)$); the Gram entries are checked below.",
     )
     # diagonal entries of ||w||^2 K/(K-1) P are ||w||^2; off-diagonal -||w||^2/(K-1)
     D.identity("ETF Gram: diagonal of ||w||^2 K/(K-1) (I - J/K) is ||w||^2",
                w2 * K / (K - 1) * (1 - 1 / K), w2)
     D.identity("ETF Gram: off-diagonal is -||w||^2/(K-1) (equal angles)",
-               w2 * K / (K - 1) * (-1 / K), -w2 / (K - 1))
+               w2 * K / (K - 1) * (-1 / K), -w2 / (K - 1),
+               display=r"w_{2}\,\frac{K}{K - 1}\left(-\frac{1}{K}\right)")
     nu_g = w2 * K / ((K - 1) * N)
     D.define(
         "scale of the H-block, nu = ||w||^2 K / ((K-1) N)", sp.Symbol(r"\nu"), nu_g,
@@ -262,9 +275,14 @@ def w_block_kronecker(D: Derivation, S: Symbols) -> sp.Expr:
         r"eigenvalues of $XY$ and $YX$ agree, so they are those of "
         r"$\tfrac1K\mathcal D (I\otimes\bar H^\top\bar H) = \mu\,\mathcal D(I\otimes P)$: "
         r"on $K\times K$ matrices $Y$, $Q(Y) = [A_1 y_1,\dots,A_K y_K]\,P$ ($y_k$ the columns).",
+        source=r"chain rule for $z_i = Wh_i + b$ (Magnus & Neudecker (2019), *Matrix Differential "
+               r"Calculus*, 3rd ed., Ch. 10); $(A\otimes B)(C\otimes D) = AC\otimes BD$ (Horn & Johnson "
+               r"(1991), *Topics in Matrix Analysis*, Lemma 4.2.10); $XY$ and $YX$ have the same non-zero "
+               r"eigenvalues (Horn & Johnson (2013), *Matrix Analysis*, 2nd ed., Theorem 1.3.22).",
     )
     mu_g = h2 / (K - 1)
-    D.identity("mu: (1/K) ||h||^2 K/(K-1) = ||h||^2/(K-1)", h2 * K / (K - 1) / K, mu_g)
+    D.identity("mu: (1/K) ||h||^2 K/(K-1) = ||h||^2/(K-1)", h2 * K / (K - 1) / K, mu_g,
+               display=r"\frac{1}{K}\,h_{2}\,\frac{K}{K - 1}")
     D.note(
         "Four families of eigenvectors of Q (on Y with Y P = Y, dimension K(K-1))",
         r"(a) $Y = P$; (b) $Y = \mathbf 1 v^\top$, $v\perp\mathbf 1$; "
@@ -273,8 +291,11 @@ def w_block_kronecker(D: Derivation, S: Symbols) -> sp.Expr:
         r"(Frobenius) and their dimensions add up to $K(K-1)$, so they exhaust the space.",
     )
     # (a) columns of P are e_k - 1/K: eigenvectors of A_k with lambda_t.
+    a_, b_ = sp.symbols("a b")  # (a I + b J)^2 = a^2 I + (2 a b + K b^2) J
     D.identity("(a) Q(P) = lambda_t P P = lambda_t P: P^2 = P (coefficient of J)",
-               -2 / K + K * (1 / K) ** 2, -1 / K)
+               -2 / K + K * (1 / K) ** 2, -1 / K,
+               display=sp.Subs(2 * a_ * b_ + K * b_**2, (a_, b_), (1, -1 / K)),
+               text=r"$(aI + bJ)^2 = a^2 I + (2ab + Kb^2)J$ ($J^2 = KJ$) at $P = I - J/K$.")
     # (b) columns proportional to 1 are killed by A_k.
     D.note("(b) Q(1 v^T) = 0", r"Every column of $\mathbf 1 v^\top$ is a multiple of $\mathbf 1$, and "
            r"$A_k\mathbf 1 = 0$: a $(K-1)$-dimensional kernel.")
@@ -326,11 +347,18 @@ def w_block_multiplicities(D: Derivation, S: Symbols) -> WMultiplicities:
            r"$A_k y_k = p_{nt} y_k$; zero row sums give $YP = Y$.")
     checks = {Kc: _zero_diag_space_dim(Kc) for Kc in (3, 4, 5, 6)}
     D.identity("(d) dimension K^2 - 3K + 1 (K >= 3): number of K = 3..6 where the rank count differs",
-               sum(int(checks[Kc] != Kc**2 - 3 * Kc + 1) for Kc in checks), 0)
+               sum(int(checks[Kc] != Kc**2 - 3 * Kc + 1) for Kc in checks), 0,
+               display=r"\#\{K\in\{3,\dots,6\}:\ \dim\{Y:\operatorname{diag}Y = 0,\ Y\mathbf 1 = 0,"
+                       r"\ \mathbf 1^\top Y = 0\}\ne K^2 - 3K + 1\}",
+               text="The dimension is computed as a rank count of the linear constraints.")
     D.identity("(a)-(d) dimensions add up to K(K-1) (K >= 3)",
                1 + (K - 1) + (K - 1) + (K**2 - 3 * K + 1), K * (K - 1))
     D.identity("exact characteristic polynomial of Q for K = 2, 3, 4: number of mismatches",
-               sum(int(not _charpoly_confirms(Kc)) for Kc in (2, 3, 4)), 0)
+               sum(int(not _charpoly_confirms(Kc)) for Kc in (2, 3, 4)), 0,
+               display=r"\#\{K\in\{2,3,4\}:\ \det(x - Q)\ne(x-\lambda_t)(x-\lambda_s)^{K-1}"
+                       r"(x-p_{nt})^{K^2-3K+1}x^{2K-1}\}",
+               text=r"At $p_{nt} = 1/(7K)$, exact rationals; for $K = 2$ the expected polynomial is "
+                    r"$(x-\lambda_t)x^{3}$.")
     K3 = sp.Ge(K, 3)
     m_s = sp.Piecewise((K - 1, K3), (0, True))
     m_n = sp.Piecewise((K**2 - 3 * K + 1, K3), (0, True))
@@ -338,7 +366,7 @@ def w_block_multiplicities(D: Derivation, S: Symbols) -> WMultiplicities:
     D.identity("W-block zero multiplicity (K >= 3): Kd - (K-1)^2 = K(d-K+1) + (K-1)",
                K * d - 1 - (K - 1) - (K**2 - 3 * K + 1), K * (d - K + 1) + (K - 1))
     D.identity("W-block zero multiplicity (K = 2): 2d - 1",
-               m0W.subs(K, 2), 2 * d - 1)
+               m0W.subs(K, 2), 2 * d - 1, display=sp.Subs(m0W, K, 2))
     return WMultiplicities(m_s, m_n, m0W)
 
 
@@ -361,10 +389,18 @@ def at_minimizer(D: Derivation, S: Symbols, X: Minimizer, mu_g: sp.Expr, nu_g: s
     at_min = {S.pt: X.p_t, S.pnt: X.p_nt, S.w2: X.w2, S.h2: X.h2}
     mu = mu_g.subs(at_min)
     nu = nu_g.subs(at_min)
-    D.identity("mu K / lambda_W = rho / c at the minimizer", mu * K / lW, X.rho / c)
-    D.identity("nu K / lambda_H = rho / c at the minimizer", nu * K / lH, X.rho / c)
+    D.abbreviate("c = sqrt(n lam_W lam_H)", sp.Symbol("c", positive=True), c,
+                 r"Display symbols for the values at the minimizer (Theorem 4.1): in the steps below "
+                 r"$c$, $\rho$, $p_t$, $p_{nt}$ stand for these expressions.")
+    D.abbreviate("rho, the logit gap at the minimizer (Theorem 4.1)", sp.Symbol("rho", positive=True), X.rho)
+    D.abbreviate("p_t at the minimizer (eq. 13)", pt, X.p_t)
+    D.abbreviate("p_nt at the minimizer (eq. 14)", pnt, X.p_nt)
+    D.identity("mu K / lambda_W = rho / c at the minimizer", mu * K / lW, X.rho / c,
+               display=r"\frac{\mu K}{\lambda_W}")
+    D.identity("nu K / lambda_H = rho / c at the minimizer", nu * K / lH, X.rho / c,
+               display=r"\frac{\nu K}{\lambda_H}")
     D.identity("K p_t - 1 = (K-1)(1 - alpha - K c) > 0 in the non-collapsed regime",
-               K * X.p_t - 1, (K - 1) * (1 - S.alpha - K * c))
+               K * X.p_t - 1, (K - 1) * (1 - S.alpha - K * c), display=K * pt - 1)
     D.identity("ordering: lambda_t - lambda_s = p_nt (K p_t - 1)/(K-1) >= 0",
                (lam_t - lam_s - pnt * (K * pt - 1) / (K - 1)).subs(on_simplex), 0)
     D.identity("ordering: lambda_s - p_nt = p_nt (K-2)(K p_t - 1)/(K-1) >= 0",
@@ -402,7 +438,7 @@ def condition_numbers(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -
         ("H", "full", "d=K-1"): (lH + nu * lt_v) / (lH + nu * X.p_nt),
     }
     D.identity("kappa loss (K >= 3) = lambda_t / p_nt = K p_t (both blocks: same ratio)",
-               (mu * lt_v) / (mu * X.p_nt), K * X.p_t)
+               (mu * lt_v) / (mu * X.p_nt), K * X.p_t, display=r"\frac{\mu\lambda_t}{\mu p_{nt}}")
     D.note("kappa loss (K = 2) = 1", r"For $K=2$ both blocks have one non-zero eigenvalue "
            r"($\lambda_t$ only; families (c), (d) and the $p_{nt}$ eigenvalue of $A_k$ are empty).")
     D.identity("kappa W full = (lambda_W + mu lambda_t)/lambda_W = 1 + rho p_t p_nt / c",
@@ -454,6 +490,12 @@ def joint_nullity_steps(D: Derivation, S: Symbols) -> sp.Expr:
         r"($+\,(0,0,\mathbf 1)$). $(WS, -SH) = 0$ iff $S$ kills the $(K-1)$-dimensional row space "
         r"$V$ of $W$ (= span of the features); such an $S$ is a skew map of $V^\perp$: the "
         r"stabilizer is $\mathfrak{so}(d-K+1)$.",
+        source=r"standard: if $F(\phi_t(x)) = F(x)$ for a one-parameter group $\phi_t$ and $x^*$ is a "
+               r"minimizer, differentiating twice at $t = 0$ (with $\nabla F(x^*) = 0$) gives "
+               r"$v^\top\nabla^2F(x^*)v = 0$ for $v = \dot\phi_0(x^*)$, and a positive semidefinite "
+               r"matrix with $v^\top Hv = 0$ has $Hv = 0$ (Horn & Johnson (2013), *Matrix Analysis*, "
+               r"2nd ed., Ch. 7); here $\phi_t = (We^{tS}, e^{-tS}H, b)$, $S^\top = -S$ (the Frobenius "
+               r"penalties are $O(d)$-invariant), and the softmax shift $b + t\mathbf 1$.",
     )
     r = K - 1
     null = d * (d - 1) / 2 - (d - r) * (d - r - 1) / 2
@@ -485,7 +527,8 @@ def joint_off_span(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -> l
     # gradient residual G = dL/dZ = (P - Y)/N only (the bilinear term <G, dW dH>).
     y_t = 1 - alpha + alpha / K
     D.identity("residual at the minimizer, target entry: p_t - y_t = -(K-1) c", X.p_t - y_t, -(K - 1) * c)
-    D.identity("residual at the minimizer, non-target entry: p_nt - alpha/K = c", X.p_nt - alpha / K, c)
+    D.identity("residual at the minimizer, non-target entry: p_nt - alpha/K = c", X.p_nt - alpha / K, c,
+               display=S.pnt - alpha / K)
     D.note(
         "Joint block orthogonal to the ETF span",
         r"So $p^{(k)} - y^{(k)} = -cK(e_k - \mathbf 1/K)$. Take $\Delta W$ with rows in $V^\perp$ and "
@@ -499,14 +542,15 @@ def joint_off_span(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -> l
         r"Nothing else couples to these directions ($\Delta W\Delta h = 0$ when one of the two lies in $V$ "
         r"and the other in $V^\perp$).",
     )
-    D.identity("coupling scale: (n/N) c K = c", n * c * K / N, c)
+    D.identity("coupling scale: (n/N) c K = c", n * c * K / N, c, display=r"\frac{n}{N}\,c\,K")
     D.identity("2x2 block on range(P): determinant lambda_W lambda_H - c^2/n = 0",
                lW * lH - (c / sp.sqrt(n)) ** 2, 0,
-               r"So its eigenvalues are $0$ (these are the rotations mixing $V$ and $V^\perp$) and "
-               r"$\lambda_W + \lambda_H$; on $\mathbf 1$ ($P\mathbf 1 = 0$) the block is "
-               r"$\operatorname{diag}(\lambda_W, \lambda_H)$.")
+               display=r"\lambda_W\lambda_H - \left(\frac{c}{\sqrt{n}}\right)^{2}",
+               text=r"So its eigenvalues are $0$ (these are the rotations mixing $V$ and $V^\perp$) and "
+                    r"$\lambda_W + \lambda_H$; on $\mathbf 1$ ($P\mathbf 1 = 0$) the block is "
+                    r"$\operatorname{diag}(\lambda_W, \lambda_H)$.")
     D.identity("V-perp block: multiplicities 2(K-1) + 2 = 2K per direction e",
-               2 * (K - 1) + 2, 2 * K)
+               2 * (K - 1) + 2, 2 * K, display=r"2(K - 1) + 2")
     D.identity("dimension count: within-class K(n-1)d + V-perp 2K(d-K+1) + rest = Kd + Nd + K",
                K * (n - 1) * d + 2 * K * (d - K + 1) + (2 * K * (K - 1) + K), K * d + N * d + K,
                r"The rest, $2K(K-1) + K$ directions ($\Delta W$ rows and class means in $V$, and $b$), "
@@ -566,12 +610,17 @@ def joint_in_span_2x2(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -
     off = (rho * qq / K - eps * c) / sp.sqrt(n)
     M2 = sp.Matrix([[lW + mu * qq, off], [off, lH + nu * qq]])
     D.identity("off-diagonal: sqrt(mu nu) = rho / (K sqrt(n)) at the minimizer",
-               mu * nu, rho**2 / (K**2 * n))
+               mu * nu, rho**2 / (K**2 * n), display=r"\mu\nu")
+
+    def det_display(sign: str) -> str:
+        off = rf"\frac{{\rho q/K {sign} c}}{{\sqrt{{n}}}}"
+        return (rf"\det\begin{{pmatrix}}\lambda_W + \mu q & {off}\\ {off} & "
+                rf"\lambda_H + \nu q\end{{pmatrix}}")
+
     D.identity("2x2 block determinant, symmetric Y (eps = +1): 4 q rho c / (K n)",
-               M2.det().subs(eps, 1), 4 * qq * rho * c / (K * n))
+               M2.det().subs(eps, 1), 4 * qq * rho * c / (K * n), display=det_display("-"))
     D.identity("2x2 block determinant, antisymmetric Y (eps = -1): 0",
-               M2.det().subs(eps, -1), 0,
-               r"$\epsilon = -1$ (antisymmetric $Y$: rotations inside $V$) gives the null eigenvalue; the "
+               M2.det().subs(eps, -1), 0, display=det_display("+"), text=r"$\epsilon = -1$ (antisymmetric $Y$: rotations inside $V$) gives the null eigenvalue; the "
                r"other eigenvalues are the roots of $x^2 - \operatorname{tr}x + \det$.")
     tr2 = lW + lH + (mu + nu) * qq
 

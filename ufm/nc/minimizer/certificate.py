@@ -86,7 +86,7 @@ def derive() -> Derivation:
     D.note("Convex lower bound",
            r"Hence $F(W,H,b) \ge P(WH, b) = L(WH + b1^\top) + \tau\|WH\|_* + \frac{\lambda_b}{2}\|b\|^2$, "
            r"$\tau = \sqrt{\lambda_W\lambda_H}$, for every $(W,H,b)$, and $F^* \ge P^*$; equality "
-           r"$F^* = P^*$ holds when $d \ge \operatorname{rank}$ of a minimizer of $P$ (step 9).")
+           r"$F^* = P^*$ holds when $d \ge \operatorname{rank}$ of a minimizer of $P$ (step 11).")
 
     # 2. Fenchel dual of P
     D.cited("Conjugates",
@@ -96,14 +96,20 @@ def derive() -> Derivation:
             r"\Delta$, and $L = \frac1N\sum_i \ell_i$ has $L^*(\Lambda) = \frac1N \sum_i "
             r"\ell_i^*(N\lambda_i)$. The dual norm of the nuclear norm is the spectral norm, so "
             r"$\min_Z \langle\Lambda, Z\rangle + \tau\|Z\|_* = 0$ if $\|\Lambda\|_2\le\tau$ and "
-            r"$-\infty$ otherwise (Recht, Fazel & Parrilo 2010, Prop. 2.1).")
+            r"$-\infty$ otherwise (Recht, Fazel & Parrilo 2010, Prop. 2.1).",
+            source=r"Boyd & Vandenberghe (2004), *Convex Optimization*, Example 3.25 (conjugate of "
+                   r"log-sum-exp) and Sec. 3.3.2 (scaling and composition with an affine map); Recht, Fazel "
+                   r"& Parrilo (2010), *Guaranteed Minimum-Rank Solutions of Linear Matrix Equations via "
+                   r"Nuclear Norm Minimization*, SIAM Review 52(3), Prop. 2.1 (the spectral norm is dual to "
+                   r"the nuclear norm).")
     v, bj = sp.symbols("v b_j", real=True)
     (b_star,) = sp.solve(sp.diff(v * bj + lb / 2 * bj**2, bj), bj)
     D.identity("minimum over b_j of v b_j + lam_b/2 b_j^2 (v = (Lambda 1)_j)",
                (v * bj + lb / 2 * bj**2).subs(bj, b_star), -v**2 / (2 * lb),
-               r"So $D(\Lambda) = -L^*(\Lambda) - \|\Lambda 1\|^2/(2\lambda_b)$ for "
-               r"$\|\Lambda\|_2 \le \tau$ (with $\lambda_b = 0$: $\Lambda 1 = 0$ instead), and "
-               r"$D(\Lambda) \le P^* \le F^*$ (weak duality).")
+               display=sp.Subs(v * bj + lb / 2 * bj**2, bj, b_star),
+               text=r"So $D(\Lambda) = -L^*(\Lambda) - \|\Lambda 1\|^2/(2\lambda_b)$ for "
+                    r"$\|\Lambda\|_2 \le \tau$ (with $\lambda_b = 0$: $\Lambda 1 = 0$ instead), and "
+                    r"$D(\Lambda) \le P^* \le F^*$ (weak duality).")
 
     # 3. Fenchel-Young equality for one sample (K = 3, generic logits and soft label)
     x = sp.symbols("x1:4", real=True)
@@ -134,12 +140,15 @@ def derive() -> Derivation:
     gW, gH, gb = G * H.T + lW * W, W.T * G + lH * H, G * one + lb * b
     D.identity("gap at Lambda = G: 1/2(<grad_W F, W> + <grad_H F, H>) + ||grad_b F||^2/(2 lam_b)",
                sp.expand(gap), sp.expand((_frob(gW, W) + _frob(gH, H)) / 2 + _frob(gb, gb) / (2 * lb)),
-               r"$F - D(G) = \langle G, X\rangle + \frac{\lambda_W}{2}\|W\|^2 + \frac{\lambda_H}{2}"
-               r"\|H\|^2 + \frac{\lambda_b}{2}\|b\|^2 + \frac{\|G1\|^2}{2\lambda_b}$ (Fenchel-Young), "
-               r"confirmed on generic symbolic matrices ($K=2$, $d=3$, $N=2$; entrywise it is the "
-               r"cyclic trace identity $\langle G, WH\rangle = \langle GH^\top, W\rangle = "
-               r"\langle W^\top G, H\rangle$). First order in $\nabla F$: small at any near-"
-               r"stationary point, provided $\|G\|_2 \le \tau$.")
+               display=r"\langle G, WH + b1^\top\rangle + \tfrac{\lambda_W}{2}\|W\|_F^2 + "
+                       r"\tfrac{\lambda_H}{2}\|H\|_F^2 + \tfrac{\lambda_b}{2}\|b\|^2 + "
+                       r"\tfrac{\|G1\|^2}{2\lambda_b}",
+               text=r"$F - D(G) = \langle G, X\rangle + \frac{\lambda_W}{2}\|W\|^2 + \frac{\lambda_H}{2}"
+                    r"\|H\|^2 + \frac{\lambda_b}{2}\|b\|^2 + \frac{\|G1\|^2}{2\lambda_b}$ (Fenchel-Young), "
+                    r"confirmed on generic symbolic matrices ($K=2$, $d=3$, $N=2$; entrywise it is the "
+                    r"cyclic trace identity $\langle G, WH\rangle = \langle GH^\top, W\rangle = "
+                    r"\langle W^\top G, H\rangle$). First order in $\nabla F$: small at any near-"
+                    r"stationary point, provided $\|G\|_2 \le \tau$.")
 
     # 5. optimality (KKT) of the convex problem
     D.cited("Optimality condition",
@@ -147,8 +156,12 @@ def derive() -> Derivation:
             r"by the subdifferential of the nuclear norm (Watson 1992), with $Z = U\Sigma V^\top$: "
             r"$G = -\tau UV^\top + W_\perp$, $U^\top W_\perp = 0$, $W_\perp V = 0$, "
             r"$\|W_\perp\|_2 \le \tau$. In particular $\|G\|_2 \le \tau$, with equality on the "
-            r"range of $Z$. Since $1^\top G = 0$ (step 3), $\mathrm{range}(U) \subset 1^\perp$: "
-            r"a minimizer of $P$ has rank $\le K - 1$, so $d \ge K-1$ gives $F^* = P^*$.")
+            r"range of $Z$. Since $1^\top G = 0$ (step 9), $\mathrm{range}(U) \subset 1^\perp$: "
+            r"a minimizer of $P$ has rank $\le K - 1$, so $d \ge K-1$ gives $F^* = P^*$.",
+            source=r"Fermat's rule and the subdifferential sum rule for convex functions (Rockafellar "
+                   r"(1970), *Convex Analysis*, Theorem 23.8); Watson (1992), *Characterization of the "
+                   r"subdifferential of some matrix norms*, Linear Algebra Appl. 170, 33-45 (the "
+                   r"subdifferential of the nuclear norm).")
 
     # 6. the certificate at Z = 0: the collapse threshold
     N = n * K
@@ -161,13 +174,18 @@ def derive() -> Derivation:
     GGt = Pm * Pm * ((1 - alpha) ** 2 * n / N**2)  # G(0) G(0)^T = (1-alpha)^2 n / N^2 P^2
     (sq_perp, _), (sq_one, _) = GGt.eigenvalues()
     D.identity("||G(0)||_2^2: eigenvalue of G(0) G(0)^T on 1-perp", sq_perp, (1 - alpha) ** 2 / (K**2 * n))
-    D.identity("G(0) G(0)^T has eigenvalue 0 on span(1)", sq_one, 0)
-    D.identity("bias stationarity at 0: P 1 = 0 so G(0) 1 = 0", Pm.a + K * Pm.b, 0)
+    a_, b_ = sp.symbols("a b")  # a I + b J has eigenvalue a on 1-perp and a + K b on span(1)
+    D.identity("G(0) G(0)^T has eigenvalue 0 on span(1)", sq_one, 0,
+               display=sp.Subs(a_ + K * b_, (a_, b_), (GGt.a, GGt.b)),
+               text=r"$G(0)G(0)^\top = aI + bJ$ has eigenvalue $a + Kb$ on $\mathrm{span}(1)$.")
+    D.identity("bias stationarity at 0: P 1 = 0 so G(0) 1 = 0", Pm.a + K * Pm.b, 0,
+               display=sp.Subs(a_ + K * b_, (a_, b_), (Pm.a, Pm.b)),
+               text=r"$(aI + bJ)1 = (a + Kb)1$ with $P = I - J/K$.")
     c = S.c
     D.identity("tau^2 - ||G(0)||_2^2 = (alpha + K c - 1)(K c + 1 - alpha)/(K^2 n)",
                tau**2 - sq_perp, (alpha + K * c - 1) * (K * c + 1 - alpha) / (K**2 * n),
                r"$Kc + 1 - \alpha > 0$ for $\alpha < 1$, so $\|G(0)\|_2 \le \tau \iff \alpha + Kc "
-               r"\ge 1$: by step 5, $(Z, b) = (0, 0)$ is a global minimizer exactly in the "
+               r"\ge 1$: by step 11, $(Z, b) = (0, 0)$ is a global minimizer exactly in the "
                r"collapsed regime of Theorem 4.1 (uniquely when $> 1$, since then "
                r"$\|G(0)\|_2 < \tau$ and no non-zero $Z$ can satisfy the equality on its range).")
     D.identity("(||G(0)||_2 / tau)^2 = ((1 - alpha)/(K c))^2", sq_perp / tau**2,

@@ -104,6 +104,10 @@ def factorization_penalty(D: Derivation, S: Symbols) -> sp.Expr:
         r"equality for a balanced SVD factorization (Srebro et al. 2005; used by "
         r"Zhu et al. 2021, Lemma A.3). Hence, at $\|W\|_F^2 = x$, "
         r"$\|H\|_F^2 = s^2/x$ with $s = \|Z\|_*$, the penalty is minimised over $x$.",
+        source=r"Srebro, Rennie & Jaakkola (2005), *Maximum-Margin Matrix Factorization*, NeurIPS, "
+               r"Lemma 1 ($\|Z\|_* = \min_{WH=Z}\frac12(\|W\|_F^2+\|H\|_F^2)$, whose AM-GM form is the "
+               r"statement above); as used by Zhu et al. (2021), *A Geometric Analysis of Neural Collapse "
+               r"with Unconstrained Features*, Lemma A.3.",
     )
     g = lW / 2 * x + lH / 2 * s**2 / x
     (x_star,) = sp.solve(sp.diff(g, x), x)
@@ -111,8 +115,9 @@ def factorization_penalty(D: Derivation, S: Symbols) -> sp.Expr:
              r"SymPy solves $\partial_x(\lambda_W x/2 + \lambda_H s^2/(2x)) = 0$.")
     D.positive("second-order condition: g''(x*) > 0", sp.diff(g, x, 2).subs(x, x_star))
     D.identity("penalty at the balanced factorization", g.subs(x, x_star), sp.sqrt(lW * lH) * s,
-               r"So $\min_{WH=Z} \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 "
-               r"= \sqrt{\lambda_W\lambda_H}\,\|Z\|_*$.")
+               display=sp.Subs(g, x, sp.Symbol("x^*")),
+               text=r"So $\min_{WH=Z} \frac{\lambda_W}{2}\|W\|_F^2 + \frac{\lambda_H}{2}\|H\|_F^2 "
+                    r"= \sqrt{\lambda_W\lambda_H}\,\|Z\|_*$.")
     return x_star
 
 
@@ -128,11 +133,19 @@ def symmetric_logits(D: Derivation, S: Symbols) -> sp.Expr:
         r"an optimal $Z$ has the form $Z = \rho\,P \otimes 1_n^\top$ (+ a shift "
         r"along $1_K$, which softmax ignores and the bias penalty sets to 0), "
         r"with $P = I_K - J_K/K$ (Zhu et al. 2021, proof of Thm 3.1).",
+        source=r"Zhu et al. (2021), *A Geometric Analysis of Neural Collapse with Unconstrained "
+               r"Features*, NeurIPS, proof of Theorem 3.1 (symmetrization of a minimizer); Jensen's "
+               r"inequality for the convex CE and the convex nuclear norm.",
     )
     P = IJ(sp.Integer(1), -1 / K, K)
-    D.identity("P is a projector: P^2 = P (coefficient on I)", (P * P).a, P.a)
-    D.identity("P is a projector: P^2 = P (coefficient on J)", (P * P).b, P.b)
-    D.identity("rank of P = tr P", P.trace(), K - 1)
+    a, b = sp.symbols("a b")  # P = a I + b J; (a I + b J)^2 = a^2 I + (2 a b + K b^2) J as J^2 = K J
+    D.identity("P is a projector: P^2 = P (coefficient on I)", (P * P).a, P.a,
+               display=sp.Subs(a**2, a, P.a),
+               text=r"In the algebra of $aI + bJ$ ($J = 1 1^\top$, $J^2 = KJ$), $P = I - J/K$.")
+    D.identity("P is a projector: P^2 = P (coefficient on J)", (P * P).b, P.b,
+               display=sp.Subs(2 * a * b + K * b**2, (a, b), (P.a, P.b)))
+    D.identity("rank of P = tr P", P.trace(), K - 1, display=sp.Subs(K * a + K * b, (a, b), (P.a, P.b)),
+               text=r"$\operatorname{tr}(aI + bJ) = Ka + Kb$.")
     # Z Z^T = n rho^2 P P^T = n rho^2 P: K-1 singular values sqrt(n) rho.
     nuc = (K - 1) * sp.sqrt(n) * rho
     D.define("nuclear norm of Z (Z Z^T = n rho^2 P)", sp.Symbol(r"\|Z\|_*"), nuc)
@@ -157,10 +170,18 @@ def reduced_objective(D: Derivation, S: Symbols, nuc: sp.Expr) -> ScalarProblem:
     p_nt_u = 1 / (u + K - 1)
     y_t = 1 - alpha + alpha / K
     y_nt = alpha / K
-    D.identity("soft labels sum to one", y_t + (K - 1) * y_nt, 1)
-    D.identity("probabilities sum to one", p_t_u + (K - 1) * p_nt_u, 1)
+    D.identity("soft labels sum to one", y_t + (K - 1) * y_nt, 1,
+               display=rf"\left({sp.latex(y_t)}\right) + \left(K - 1\right) {sp.latex(y_nt)}")
+    D.identity("probabilities sum to one", p_t_u + (K - 1) * p_nt_u, 1,
+               display=rf"{sp.latex(p_t_u)} + \left(K - 1\right) {sp.latex(p_nt_u)}",
+               text=r"with $u = e^\rho$.")
     p_t = p_t_u.subs(u, sp.exp(rho))
     p_nt = p_nt_u.subs(u, sp.exp(rho))
+    D.abbreviate("c = sqrt(n lam_W lam_H), the penalty per unit of logit gap", sp.Symbol("c", positive=True),
+                 S.c, r"A display symbol: in the steps below $c$ stands for $\sqrt{n\lambda_W\lambda_H}$.")
+    D.abbreviate("p_t, the softmax probability of the target class", sp.Symbol("p_t", positive=True), p_t)
+    D.abbreviate("p_nt, the softmax probability of each non-target class", sp.Symbol("p_nt", positive=True),
+                 p_nt)
     ce = -y_t * sp.log(p_t) - (K - 1) * y_nt * sp.log(p_nt)
     f = ce + sp.sqrt(S.lW * S.lH) * nuc
     D.define("reduced objective f(rho) (per-sample CE + penalty)", sp.Function("f")(rho), f)
@@ -177,13 +198,16 @@ def first_order_condition(D: Derivation, S: Symbols, sc: ScalarProblem) -> First
     """Step 3b: f' and f'', strict convexity, and the regime threshold from the sign of f'(0)."""
     K, alpha, rho, c = S.K, S.alpha, S.rho, S.c
     df = sp.diff(sc.f, rho)
-    D.identity("f'(rho) = p_t - y_t + c (K - 1)", df, sc.p_t - sc.y_t + c * (K - 1))
+    D.identity("f'(rho) = p_t - y_t + c (K - 1)", df, sc.p_t - sc.y_t + c * (K - 1),
+               display=sp.Derivative(sp.Function("f")(rho), rho))
     d2f = sp.diff(sc.f, rho, 2)
-    D.identity("f''(rho) = p_t (1 - p_t) > 0: f is strictly convex", d2f, sc.p_t * (1 - sc.p_t))
+    D.identity("f''(rho) = p_t (1 - p_t) > 0: f is strictly convex", d2f, sc.p_t * (1 - sc.p_t),
+               display=sp.Derivative(sp.Function("f")(rho), (rho, 2)))
     df0 = sp.simplify(df.subs(rho, 0))
     D.identity("f'(0): its sign decides the regime", df0, (K - 1) * (alpha + K * c - 1) / K,
-               r"$f'(0) \ge 0 \iff \alpha + K c \ge 1$: then, by convexity, $\rho^* = 0$ "
-               r"(the collapsed regime, $W = H = 0$).")
+               display=sp.Subs(sp.Derivative(sp.Function("f")(rho), rho), rho, 0),
+               text=r"$f'(0) \ge 0 \iff \alpha + K c \ge 1$: then, by convexity, $\rho^* = 0$ "
+                    r"(the collapsed regime, $W = H = 0$).")
     return FirstOrder(df, d2f, alpha + K * c)
 
 
@@ -201,14 +225,18 @@ def stationary_point(D: Derivation, S: Symbols, sc: ScalarProblem, df: sp.Expr) 
     if len(u_sols) != 1:  # pragma: no cover - a SymPy regression would land here
         raise RuntimeError(f"expected one stationary point, SymPy found {u_sols}")
     rho_star = sp.log(sp.simplify(u_sols[0]))
-    D.define("solution of f'(rho) = 0 (SymPy solve in u = e^rho)", rho, rho_star)
+    rs = sp.Symbol("rho^*", positive=True)
+    D.define("solution of f'(rho) = 0 (SymPy solve in u = e^rho)", rs, rho_star)
     D.identity("rho* = log(K/(alpha + K c) - (K - 1)), the logit gap of Theorem 4.1", rho_star,
-               sp.log(K / (alpha + K * c) - (K - 1)))
-    D.identity("f'(rho*) = 0", df.subs(rho, rho_star), 0)
+               sp.log(K / (alpha + K * c) - (K - 1)), display=rs)
+    D.identity("f'(rho*) = 0", df.subs(rho, rho_star), 0,
+               display=sp.Subs(sp.Derivative(sp.Function("f")(rho), rho), rho, rs))
     p_t_star = sp.simplify(sc.p_t.subs(rho, rho_star))
     p_nt_star = sp.simplify(sc.p_nt.subs(rho, rho_star))
-    D.identity("p_nt at the optimum (eq. 14)", p_nt_star, alpha / K + c)
-    D.identity("p_t at the optimum (eq. 13)", p_t_star, 1 - (K - 1) * (alpha / K + c))
+    D.identity("p_nt at the optimum (eq. 14)", p_nt_star, alpha / K + c,
+               display=sp.Function("p_nt")(rs))
+    D.identity("p_t at the optimum (eq. 13)", p_t_star, 1 - (K - 1) * (alpha / K + c),
+               display=sp.Function("p_t")(rs))
     return Optimum(rho_star, p_t_star, p_nt_star)
 
 
@@ -221,11 +249,17 @@ def norms_and_bias(D: Derivation, S: Symbols, x_star: sp.Expr, nuc: sp.Expr, sc:
     HF2 = (nuc_star**2 / x_star).subs(s, nuc_star)
     w2 = sp.simplify(WF2 / K)
     h2 = sp.simplify(HF2 / (n * K))
+    rs, xs = sp.Symbol("rho^*", positive=True), sp.Symbol("x^*", positive=True)
     D.identity("||w_k||^2 = ||W||_F^2 / K", w2,
-               (K - 1) / K * rho_star * sp.sqrt(n * lH / lW))
+               (K - 1) / K * rho_star * sp.sqrt(n * lH / lW),
+               display=sp.Subs(x_star / K, s, nuc.subs(S.rho, rs)),
+               text=r"$\|W\|_F^2 = x^*$ at $s = \|Z\|_*$ for $\rho = \rho^*$.")
     D.identity("||h_{k,i}||^2 = ||H||_F^2 / N", h2,
-               (K - 1) / K * rho_star * sp.sqrt(lW / (n * lH)))
-    D.identity("h = sqrt(lam_W/(n lam_H)) w: ratio of squared norms", h2 / w2, lW / (n * lH))
+               (K - 1) / K * rho_star * sp.sqrt(lW / (n * lH)),
+               display=sp.Subs(s**2 / (n * K * xs), (xs, s), (x_star, nuc.subs(S.rho, rs))),
+               text=r"$\|H\|_F^2 = s^2/x^*$ at $s = \|Z\|_*$ for $\rho = \rho^*$, over $N = nK$ samples.")
+    D.identity("h = sqrt(lam_W/(n lam_H)) w: ratio of squared norms", h2 / w2, lW / (n * lH),
+               display=r"\frac{\|h_{k,i}\|^2}{\|w_k\|^2}")
     D.identity(
         "bias gradient vanishes at the symmetric point",
         (sc.p_t + (K - 1) * sc.p_nt) / K - (sc.y_t + (K - 1) * sc.y_nt) / K,

@@ -32,8 +32,10 @@ def lemma1_decomposition(D: Derivation) -> sp.Expr:
     ts = sp.Symbol("theta_r", real=True)
     where = sp.solve_univariate_inequality(ts * (1 - ts) >= 0, ts, relational=False)
     D.identity("theta (1 - theta) >= 0 exactly on [0, 1]: the dropped term has the right sign "
-               "(lower end)", where.inf, 0)
-    D.identity("(upper end)", where.sup, 1)
+               "(lower end)", where.inf, 0,
+               display=r"\inf\{\theta\in\mathbb R:\ \theta(1-\theta)\ge0\}")
+    D.identity("(upper end)", where.sup, 1,
+               display=r"\sup\{\theta\in\mathbb R:\ \theta(1-\theta)\ge0\}")
     V_lemma1 = (1 - theta) * sigma2 + theta * delta * sigma2
     D.define("Lemma 1 bound V(theta)", sp.Symbol("V(theta)"), V_lemma1)
     D.results["V_lemma1"] = V_lemma1

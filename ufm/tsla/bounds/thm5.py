@@ -11,7 +11,7 @@ import sympy as sp
 
 from ufm.core.derivation import Derivation
 from ufm.tsla.bounds.symbols import F0, G, L, T, eps, eta, sigma2
-from ufm.tsla.bounds.thm3 import split_bound
+from ufm.tsla.bounds.thm3 import _solved, split_bound
 
 
 class Thm5(NamedTuple):
@@ -26,10 +26,10 @@ def thm5_horizon(D: Derivation, bound5: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     opt, floor = split_bound(bound5, T)
     eta5 = sp.solve(sp.Eq(floor, eps**2 / 2), eta)[0]
     D.identity("Theorem 5: eta solved from the bound's noise floor = eps^2/2", eta5,
-               eps**2 / (2 * L * sigma2))
+               eps**2 / (2 * L * sigma2), display=_solved(eta, sp.Eq(floor, eps**2 / 2)))
     T5 = sp.solve(sp.Eq(opt, eps**2 / 2), T)[0]
     D.identity("Theorem 5: T solved from the bound's optimisation term = eps^2/2", T5,
-               4 * F0 / (eta * eps**2))
+               4 * F0 / (eta * eps**2), display=_solved(T, sp.Eq(opt, eps**2 / 2)))
     return eta5, T5
 
 
@@ -46,16 +46,17 @@ def thm5_baseline(D: Derivation, T_case1: sp.Expr) -> Thm5:
                r"$-\eta G+\frac{L\eta^2}{2}(G+\sigma^2)\le-\frac\eta2G+\frac{L\eta^2\sigma^2}2$ "
                r"iff $\eta G(1-L\eta)/2\ge0$, i.e. $\eta\le1/L$.")
     Gavg5 = sp.solve(sp.Eq(T * per5_relaxed, -F0), G)[0]
-    D.identity("Theorem 5 bound", Gavg5, 2 * F0 / (eta * T) + eta * L * sigma2)
+    D.identity("Theorem 5 bound", Gavg5, 2 * F0 / (eta * T) + eta * L * sigma2,
+               display=_solved(G, sp.Eq(T * per5_relaxed, -F0)))
     R["thm5_bound"] = Gavg5
     eta5, T5 = thm5_horizon(D, Gavg5)
     D.identity("Theorem 5 horizon at eta = 1/L is Theorem 3 (1)'s", T5.subs(eta, 1 / L),
-               T_case1.subs(eta, 1 / L))
+               T_case1.subs(eta, 1 / L), display=sp.Subs(T5, eta, 1 / L))
     R["thm5_eta_noise"] = eta5  # the step is min(1/L, eta5)
     R["thm5_T"] = T5
     total5 = sp.simplify(T5.subs(eta, eta5))
     D.identity("Theorem 5 total samples when eps^2 <= 2 sigma^2 (eta = eps^2/(2 L sigma^2))",
-               total5, 8 * F0 * L * sigma2 / eps**4)
+               total5, 8 * F0 * L * sigma2 / eps**4, display=sp.Subs(T5, eta, eta5))
     R["baseline_total"] = total5
     R["baseline_total_large_eps"] = sp.simplify(T5.subs(eta, 1 / L))
     return Thm5(per5_relaxed, total5)
