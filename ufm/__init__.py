@@ -42,11 +42,20 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "objective": "ufm.nc.objective",
     "regularizer": "ufm.nc.objective",
     "soft_labels": "ufm.nc.objective",
+    "problem_objective": "ufm.nc.objective",
+    # your own variant: losses (Zhou et al. 2022), class sizes and bias live in UFMProblem
+    "Loss": "ufm.nc.losses.loss",
+    "cross_entropy_loss": ("ufm.nc.losses.jax_forms", "cross_entropy"),
+    "focal_loss": ("ufm.nc.losses.jax_forms", "focal"),
+    "mse_loss": ("ufm.nc.losses.jax_forms", "mse"),
     # NC paper: Theorem 4.1, the global minimizer (SymPy closed form, JAX solve)
     "closed_form": "ufm.nc.minimizer.derivation",
     "minimizer_derivation": "ufm.nc.minimizer.derivation",
     "Solution": "ufm.nc.minimizer.solve",
     "solve": "ufm.nc.minimizer.solve",
+    "Certificate": "ufm.nc.minimizer.certificate",
+    "certify": "ufm.nc.minimizer.certificate",
+    "certifiable": "ufm.nc.minimizer.certificate",
     # NC paper: Theorem 4.2, Hessian spectra and condition numbers (SymPy closed forms)
     "hessian_derivation": "ufm.nc.hessian.derivation",
     "hessian_spectrum": ("ufm.nc.hessian.derivation", "spectrum"),
@@ -160,10 +169,18 @@ if TYPE_CHECKING:  # the same names, for static tools
     from ufm.nc.objective import objective as objective
     from ufm.nc.objective import regularizer as regularizer
     from ufm.nc.objective import soft_labels as soft_labels
+    from ufm.nc.objective import problem_objective as problem_objective
+    from ufm.nc.losses.loss import Loss as Loss
+    from ufm.nc.losses.jax_forms import cross_entropy as cross_entropy_loss
+    from ufm.nc.losses.jax_forms import focal as focal_loss
+    from ufm.nc.losses.jax_forms import mse as mse_loss
     from ufm.nc.minimizer.derivation import closed_form as closed_form
     from ufm.nc.minimizer.derivation import minimizer_derivation as minimizer_derivation
     from ufm.nc.minimizer.solve import Solution as Solution
     from ufm.nc.minimizer.solve import solve as solve
+    from ufm.nc.minimizer.certificate import Certificate as Certificate
+    from ufm.nc.minimizer.certificate import certify as certify
+    from ufm.nc.minimizer.certificate import certifiable as certifiable
     from ufm.nc.hessian.derivation import hessian_derivation as hessian_derivation
     from ufm.nc.hessian.derivation import spectrum as hessian_spectrum
     from ufm.nc.hessian.derivation import condition_number as hessian_condition_number

@@ -75,17 +75,91 @@ def objective(params: UFMParams, alpha, lam_W, lam_H, lam_b) -> jax.Array:
 
 
 def problem_objective(problem: UFMProblem):
-    """`params -> F(params)` with the problem's hyper-parameters bound."""
-    a, lw, lh, lb = problem.alpha, problem.lam_W, problem.lam_H, problem.lam_b
-    return lambda params: objective(params, a, lw, lh, lb)
+    """`params -> F(params)` with the problem's hyper-parameters bound (any variant)."""
+    data, spec = objective_data(problem), objective_spec(problem)
+    return lambda params: general_objective(params, data, spec)
+
+
+# ------------------------------------------------------------------ variants
+# The same objective for any loss, class sizes and bias mode (Zhou et al. 2022;
+# Fang et al. 2021). The arrays (soft labels, weight decays, loss parameters)
+# are traced; the loss and the bias mode are static.
+
+
+class ObjectiveData(NamedTuple):
+    """The traced data of an objective: soft labels Y (K, N), weight decays, loss parameters."""
+
+    Y: jax.Array
+    lams: jax.Array  # (lam_W, lam_H, lam_b); lam_b = 0 when there is no bias
+    theta: jax.Array
+
+
+class ObjectiveSpec(NamedTuple):
+    """The static part: the loss (a `ufm.Loss`) and whether the model has a bias."""
+
+    loss: object
+    bias: bool
+
+
+def class_labels(problem: UFMProblem) -> jax.Array:
+    """Class of each column of H, class-major: n_1 zeros, then n_2 ones, ..."""
+    return jnp.repeat(jnp.arange(problem.K), jnp.asarray(problem.sizes), total_repeat_length=problem.N)
+
+
+def problem_soft_labels(problem: UFMProblem) -> jax.Array:
+    """Y^(alpha) (K, N) for the problem's class sizes."""
+    onehot = jax.nn.one_hot(class_labels(problem), problem.K, dtype=jnp.result_type(float)).T
+    return (1.0 - problem.alpha) * onehot + problem.alpha / problem.K
+
+
+def problem_loss(problem: UFMProblem):
+    """The problem's `ufm.Loss` (a built-in resolved by name, or the user's)."""
+    from ufm.nc.losses.jax_forms import builtin
+
+    if isinstance(problem.loss, str):
+        return builtin(problem.loss, problem.gamma)
+    return problem.loss
+
+
+def objective_data(problem: UFMProblem) -> ObjectiveData:
+    dtype = jnp.result_type(float)
+    lam_b = problem.lam_b if problem.bias else 0.0
+    loss = problem_loss(problem)
+    return ObjectiveData(problem_soft_labels(problem),
+                         jnp.asarray([problem.lam_W, problem.lam_H, lam_b], dtype=dtype),
+                         jnp.asarray(loss.theta, dtype=dtype))
+
+
+def objective_spec(problem: UFMProblem) -> ObjectiveSpec:
+    return ObjectiveSpec(problem_loss(problem), problem.bias)
+
+
+def general_logits(params: UFMParams, bias: bool) -> jax.Array:
+    return params.W @ params.H + params.b[:, None] if bias else params.W @ params.H
+
+
+def general_loss_term(params: UFMParams, data: ObjectiveData, spec: ObjectiveSpec) -> jax.Array:
+    """(1/N) sum_i loss(z_i, y_i): the data term of any variant."""
+    Z = general_logits(params, spec.bias)
+    return jnp.mean(spec.loss.values(Z, data.Y, data.theta))
+
+
+def general_objective(params: UFMParams, data: ObjectiveData, spec: ObjectiveSpec) -> jax.Array:
+    """The regularized objective of any variant (no bias: b is not in the model)."""
+    lam_W, lam_H, lam_b = data.lams[0], data.lams[1], data.lams[2]
+    reg = 0.5 * (lam_W * jnp.sum(params.W**2) + lam_H * jnp.sum(params.H**2))
+    if spec.bias:
+        reg = reg + 0.5 * lam_b * jnp.sum(params.b**2)
+    return general_loss_term(params, data, spec) + reg
 
 
 def init_params(key: jax.Array, problem: UFMProblem, scale: float = 0.1) -> UFMParams:
     """A random normal start: every entry of W, H, b i.i.d. N(0, scale^2)."""
     kW, kH, kb = jax.random.split(key, 3)
     dtype = jnp.result_type(float)
+    b = scale * jax.random.normal(kb, (problem.K,), dtype)
     return UFMParams(
         scale * jax.random.normal(kW, (problem.K, problem.d), dtype),
         scale * jax.random.normal(kH, (problem.d, problem.N), dtype),
-        scale * jax.random.normal(kb, (problem.K,), dtype),
+        b if problem.bias else jnp.zeros_like(b),  # no bias: b stays 0 (not in the model)
     )

@@ -55,14 +55,15 @@ from ufm.core.spectra import (  # noqa: F401 (re-exported: the spectrum helpers 
     condition_number_from_eigenvalues,
     is_zero,
 )
-from ufm.nc.objective import UFMParams, loss_term, objective
+from ufm.nc.objective import UFMParams, general_loss_term, general_objective, objective_data, objective_spec
 from ufm.nc.problem import UFMProblem
 
 DENSE_MAX_DIM = 3000
 
 
-def _hyper(problem: UFMProblem) -> jax.Array:
-    return jnp.asarray([problem.alpha, problem.lam_W, problem.lam_H, problem.lam_b])
+def _hyper(problem: UFMProblem):
+    """The traced data and the static spec of the problem's objective (any variant)."""
+    return objective_data(problem), objective_spec(problem)
 
 
 def _check(block: str, reading: str) -> None:
@@ -72,22 +73,22 @@ def _check(block: str, reading: str) -> None:
 
 def _block_fn(params: UFMParams, hyper, block: str, reading: str):
     """x (flat block) -> objective with the other blocks held at `params`."""
-    alpha, lam_W, lam_H, lam_b = hyper[0], hyper[1], hyper[2], hyper[3]
+    data, spec = hyper
     W, H, b = params
 
     def f(x):
         p = UFMParams(x.reshape(W.shape), H, b) if block == "W" else UFMParams(W, x.reshape(H.shape), b)
         if reading == "loss":
-            return loss_term(p, alpha)
-        return objective(p, alpha, lam_W, lam_H, lam_b)
+            return general_loss_term(p, data, spec)
+        return general_objective(p, data, spec)
 
     x0 = (W if block == "W" else H).reshape(-1)
     return f, x0
 
 
-@functools.partial(jax.jit, static_argnames=("block", "reading"))
-def _dense_block(params, hyper, block, reading):
-    f, x0 = _block_fn(params, hyper, block, reading)
+@functools.partial(jax.jit, static_argnames=("spec", "block", "reading"))
+def _dense_block(params, data, spec, block, reading):
+    f, x0 = _block_fn(params, (data, spec), block, reading)
     return jax.hessian(f)(x0)
 
 
@@ -99,23 +100,26 @@ def block_hessian(params: UFMParams, problem: UFMProblem, block: str, reading: s
     if dim > DENSE_MAX_DIM:
         raise validate.bad_array("params", f"a {block}-block of dimension {dim}",
                                  f"dimension <= DENSE_MAX_DIM={DENSE_MAX_DIM} (larger: lanczos_extremes, matrix-free)")
-    return np.asarray(_dense_block(params, _hyper(problem), block, reading))
+    return np.asarray(_dense_block(params, *_hyper(problem), block, reading))
 
 
-@jax.jit
-def _dense_joint(params, hyper):
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _dense_joint(params, data, spec):
+    if not spec.bias:  # no bias: b is not a variable of the model
+        params = (params.W, params.H)
     x0, unravel = ravel_pytree(params)
-    f = lambda x: objective(unravel(x), hyper[0], hyper[1], hyper[2], hyper[3])  # noqa: E731
+    f = lambda x: general_objective(UFMParams(*unravel(x), *((jnp.zeros(0),) if not spec.bias else ())),  # noqa: E731
+                                    data, spec)
     return jax.hessian(f)(x0)
 
 
 def joint_hessian(params: UFMParams, problem: UFMProblem) -> np.ndarray:
     """Dense Hessian of the full objective in (W, H, b), raveled in that order."""
     require_x64()
-    dim = params.W.size + params.H.size + params.b.size
+    dim = params.W.size + params.H.size + (params.b.size if problem.bias else 0)
     if dim > DENSE_MAX_DIM:
         raise validate.bad_array("params", f"joint dimension {dim}", f"dimension <= DENSE_MAX_DIM={DENSE_MAX_DIM}")
-    return np.asarray(_dense_joint(params, _hyper(problem)))
+    return np.asarray(_dense_joint(params, *_hyper(problem)))
 
 
 def hvp(params: UFMParams, problem: UFMProblem, block: str, reading: str):
@@ -132,9 +136,9 @@ def _hvp(v, *, params, hyper, block, reading):
     return jax.jvp(jax.grad(f), (x0,), (v,))[1]
 
 
-@functools.partial(jax.jit, static_argnames=("num_matvecs", "block", "reading"))
-def _lanczos(params, hyper, v0, num_matvecs, block, reading):
-    matvec = functools.partial(_hvp, params=params, hyper=hyper, block=block, reading=reading)
+@functools.partial(jax.jit, static_argnames=("spec", "num_matvecs", "block", "reading"))
+def _lanczos(params, data, spec, v0, num_matvecs, block, reading):
+    matvec = functools.partial(_hvp, params=params, hyper=(data, spec), block=block, reading=reading)
     tridiag = decomp.tridiag_sym(num_matvecs, reortho="full", materialize=False, custom_vjp=False)
     _, (diag, offdiag), residual, _ = tridiag(lambda v: matvec(v), v0)
     return diag, offdiag, jnp.linalg.norm(residual)
@@ -164,7 +168,7 @@ def lanczos_extremes(params: UFMParams, problem: UFMProblem, block: str, reading
         raise validate.bad_array("params", f"a {block}-block of dimension {dim}", "dimension >= 2 for Lanczos")
     m = min(num_matvecs, dim)
     v0 = jax.random.normal(jax.random.PRNGKey(seed), (dim,), dtype=jnp.result_type(float))
-    diag, offdiag, res = _lanczos(params, _hyper(problem), v0, m, block, reading)
+    diag, offdiag, res = _lanczos(params, *_hyper(problem), v0, m, block, reading)
     diag, offdiag, res = np.asarray(diag), np.asarray(offdiag), float(res)
     scale = float(np.max(np.abs(diag)) + 2 * np.max(np.abs(offdiag), initial=0.0))
     small = np.nonzero(np.abs(offdiag) <= breakdown_rtol * scale)[0]

@@ -50,11 +50,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
 from scipy.special import xlogy
 
+from ufm.core import validate
 from ufm.core.cache import cached
 from ufm.core.derivation import Derivation
 from ufm.core.ij_algebra import IJ
@@ -272,62 +274,147 @@ class Certificate:
                 "rank_Z": self.rank}
 
 
-def _soft_labels(K: int, n: int, alpha: float) -> np.ndarray:
-    Y = np.full((K, K * n), alpha / K)
-    Y[np.repeat(np.arange(K), n), np.arange(K * n)] += 1.0 - alpha
+def _soft_labels(problem: UFMProblem) -> np.ndarray:
+    """Y (K, N) for the problem's class sizes, class-major (as `ufm.nc.objective`)."""
+    K = problem.K
+    Y = np.full((K, problem.N), problem.alpha / K)
+    Y[np.repeat(np.arange(K), problem.sizes), np.arange(problem.N)] += 1.0 - problem.alpha
     return Y
 
 
-def certify(problem: UFMProblem, params) -> Certificate:
-    """The certificate of the point `params` = (W, H, b) (float64, numpy)."""
-    p = problem
-    W, H, b = (np.asarray(a, dtype=np.float64) for a in params)
-    K, N = p.K, p.N
-    Y = _soft_labels(K, p.n, p.alpha)
-    Zwh = W @ H
-    X = Zwh + b[:, None]
-    m = X.max(axis=0)
-    E = np.exp(X - m)
-    lse = np.log(E.sum(axis=0)) + m
-    P = E / E.sum(axis=0)
-    L = float(np.sum(lse - np.sum(Y * X, axis=0)) / N)
-    tau = math.sqrt(p.lam_W * p.lam_H)
-    sv = np.linalg.svd(Zwh, compute_uv=False)
-    F = L + 0.5 * (p.lam_W * np.sum(W**2) + p.lam_H * np.sum(H**2) + p.lam_b * np.sum(b**2))
-    Pconv = L + tau * float(np.sum(sv)) + 0.5 * p.lam_b * float(np.sum(b**2))
+class _Point(NamedTuple):
+    """The numpy pieces of one point shared by both dual constructions."""
 
-    G = (P - Y) / N
+    W: np.ndarray
+    H: np.ndarray
+    b: np.ndarray
+    Y: np.ndarray
+    X: np.ndarray  # logits
+    sv: np.ndarray  # singular values of Z = W H
+    lam_b: float  # 0 without a bias (the bias terms then vanish)
+
+
+def _point(problem: UFMProblem, params) -> _Point:
+    W, H, b = (np.asarray(a, dtype=np.float64) for a in params)
+    if not problem.bias:
+        b = np.zeros_like(b)  # no bias in the model
+    Zwh = W @ H
+    return _Point(W, H, b, _soft_labels(problem), Zwh + b[:, None], np.linalg.svd(Zwh, compute_uv=False),
+                  problem.lam_b if problem.bias else 0.0)
+
+
+def _ce_dual(problem: UFMProblem, pt: _Point, tau: float):
+    """Cross-entropy: L, G and D(s G) with the exact conjugate (negative entropy)."""
+    N = problem.N
+    m = pt.X.max(axis=0)
+    E = np.exp(pt.X - m)
+    L = float(np.sum(np.log(E.sum(axis=0)) + m - np.sum(pt.Y * pt.X, axis=0)) / N)
+    G = (E / E.sum(axis=0) - pt.Y) / N
     gnorm = float(np.linalg.norm(G, 2))  # largest singular value
     s = 1.0 if gnorm <= tau else tau / gnorm
     Lam = s * G
-    if p.lam_b > 0:
-        pen = float(np.sum(Lam.sum(axis=1) ** 2)) / (2 * p.lam_b)
+    if not problem.bias:
+        pen = 0.0  # no bias: no constraint and no penalty on Lambda 1
+    elif pt.lam_b > 0:
+        pen = float(np.sum(Lam.sum(axis=1) ** 2)) / (2 * pt.lam_b)
     else:  # the dual needs Lambda 1 = 0: centre the rows (a projection: ||.||_2 does not grow)
         Lam = Lam - Lam.sum(axis=1, keepdims=True) / N
         pen = 0.0
-    Q = N * Lam + Y  # columns are probability vectors when feasible
-    if np.min(Q) < 0.0:
-        dual = -math.inf
-    else:
-        dual = float(-np.sum(xlogy(Q, Q)) / N - pen)
+    Q = N * Lam + pt.Y  # columns are probability vectors when feasible
+    dual = -math.inf if np.min(Q) < 0.0 else float(-np.sum(xlogy(Q, Q)) / N - pen)
+    return L, G, gnorm, s, dual
 
-    # equality on the range of Z: U^T G V = -tau I on its r leading singular pairs
-    # (numerical rank: singular values above 1e-8 of the largest and above 1e-10 absolute, so a
-    # collapsed solve, Z ~ 1e-15, has rank 0)
-    r = int(np.sum(sv > max(1e-8 * sv[0], 1e-10))) if sv.size else 0
-    if r:
-        U, _, Vt = np.linalg.svd(Zwh, full_matrices=False)
-        M = U[:, :r].T @ G @ Vt[:r].T + tau * np.eye(r)
-        range_res = float(np.linalg.norm(M, 2) / tau)
+
+def _convex_dual(problem: UFMProblem, pt: _Point, tau: float, loss):
+    """Any convex loss with a known lower bound l_min <= loss.
+
+    Fenchel-Young at the gradient gives L*(G) = <G, X> - L(X) exactly (L is
+    convex), and convexity of L* with L*(0) = -inf L <= -l_min gives
+    L*(s G) <= s L*(G) - (1 - s) l_min, so D(s G) >= -s L*(G) + (1 - s) l_min
+    - s^2 ||G 1||^2/(2 lam_b): a valid lower bound on P* <= F*.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    N = problem.N
+    X, Y = jnp.asarray(pt.X), jnp.asarray(pt.Y)
+    theta = jnp.asarray(loss.theta, dtype=jnp.float64)
+    vals = np.asarray(loss.values(X, Y, theta))
+    G = np.asarray(jax.vmap(jax.grad(lambda x, y: loss.value(x, y, theta)), in_axes=(1, 1), out_axes=1)(X, Y)) / N
+    L = float(np.sum(vals) / N)
+    gnorm = float(np.linalg.norm(G, 2))
+    s = 1.0 if gnorm <= tau else tau / gnorm
+    conj_G = float(np.sum(G * pt.X)) - L
+    if problem.bias and pt.lam_b == 0:  # a free bias needs Lambda 1 = 0 exactly: not certified here
+        return L, G, gnorm, s, -math.inf
+    pen = float(np.sum((s * G).sum(axis=1) ** 2)) / (2 * pt.lam_b) if problem.bias else 0.0
+    return L, G, gnorm, s, -s * conj_G + (1 - s) * float(loss.lower_bound) - pen
+
+
+def certifiable(problem: UFMProblem) -> str:
+    """'' when `certify` applies to the problem, else the reason it does not."""
+    if problem.loss == "ce":
+        return ""
+    from ufm.nc.objective import problem_loss
+
+    loss = problem_loss(problem)
+    if not loss.convex:
+        return (f"the loss {problem.loss_label} is not convex in the logits, so the convex "
+                "reformulation's dual does not bound its minimum")
+    if loss.lower_bound is None:
+        return f"the loss {problem.loss_label} declares no lower bound (Loss.lower_bound), which the dual needs"
+    if problem.bias and problem.lam_b == 0:
+        return ("a free bias (lam_b = 0) needs a dual point with Lambda 1 = 0 exactly, which only the "
+                "cross-entropy conjugate provides here")
+    return ""
+
+
+def certify(problem: UFMProblem, params) -> Certificate:
+    """The certificate of the point `params` = (W, H, b) (float64, numpy).
+
+    Cross-entropy (any class sizes, any bias mode) uses the exact conjugate;
+    another loss needs to be convex in the logits with a lower bound
+    (`certifiable` says why not otherwise, and this raises ValueError).
+    """
+    p = problem
+    why = certifiable(p)
+    if why:
+        raise validate.invalid("problem", p.describe(), f"cannot be certified: {why}",
+                               "cross-entropy, or a convex loss with Loss.lower_bound")
+    pt = _point(p, params)
+    tau = math.sqrt(p.lam_W * p.lam_H)
+    if p.loss == "ce":
+        L, G, gnorm, s, dual = _ce_dual(p, pt, tau)
     else:
-        range_res = 0.0
+        from ufm.nc.objective import problem_loss
+
+        L, G, gnorm, s, dual = _convex_dual(p, pt, tau, problem_loss(p))
+    bias_pen = 0.5 * pt.lam_b * float(np.sum(pt.b**2))
+    F = L + 0.5 * (p.lam_W * np.sum(pt.W**2) + p.lam_H * np.sum(pt.H**2)) + bias_pen
+    Pconv = L + tau * float(np.sum(pt.sv)) + bias_pen
+    bias_res = float(np.linalg.norm(G.sum(axis=1) + pt.lam_b * pt.b)) if p.bias else 0.0
     return Certificate(
         objective=float(F), convex_primal=float(Pconv), dual=dual, tau=tau, spectral_norm=gnorm,
-        dual_scale=s, bias_residual=float(np.linalg.norm(G.sum(axis=1) + p.lam_b * b)),
-        range_residual=range_res, rank=r,
-        params_norm=float(math.sqrt(np.sum(W**2) + np.sum(H**2) + np.sum(b**2))),
-        grad_bias_norm=float(np.linalg.norm(G.sum(axis=1))), _lam_b=p.lam_b, _size=K * N,
+        dual_scale=s, bias_residual=bias_res, range_residual=_range_residual(pt, G, tau),
+        rank=_rank(pt.sv), params_norm=float(math.sqrt(np.sum(pt.W**2) + np.sum(pt.H**2) + np.sum(pt.b**2))),
+        grad_bias_norm=float(np.linalg.norm(G.sum(axis=1))), _lam_b=pt.lam_b, _size=p.K * p.N,
     )
+
+
+def _rank(sv: np.ndarray) -> int:
+    # numerical rank: singular values above 1e-8 of the largest and above 1e-10 absolute, so a
+    # collapsed solve, Z ~ 1e-15, has rank 0
+    return int(np.sum(sv > max(1e-8 * sv[0], 1e-10))) if sv.size else 0
+
+
+def _range_residual(pt: _Point, G: np.ndarray, tau: float) -> float:
+    """||U^T G V + tau I||_2 / tau on the r leading singular pairs of Z (0 if Z = 0)."""
+    r = _rank(pt.sv)
+    if not r:
+        return 0.0
+    U, _, Vt = np.linalg.svd(pt.W @ pt.H, full_matrices=False)
+    M = U[:, :r].T @ G @ Vt[:r].T + tau * np.eye(r)
+    return float(np.linalg.norm(M, 2) / tau)
 
 
 def zero_params(problem: UFMProblem):

@@ -42,6 +42,7 @@ cap, stall, non-finite value) is reported with ``converged=False``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from typing import Callable, NamedTuple
 
@@ -52,7 +53,8 @@ import optax.tree_utils as otu
 
 from ufm.core import validate
 from ufm.core.precision import require_x64
-from ufm.nc.objective import UFMParams, init_params, objective
+from ufm.nc.objective import (ObjectiveData, ObjectiveSpec, UFMParams, general_objective, init_params,
+                              objective_data, objective_spec)
 from ufm.nc.problem import UFMProblem
 
 
@@ -114,8 +116,8 @@ class _Scaled(NamedTuple):
     original_grad_norm: Callable
 
 
-def _scaled(hyper) -> _Scaled:
-    alpha, lam_W, lam_H, lam_b = hyper
+def _scaled(data: ObjectiveData, spec: ObjectiveSpec) -> _Scaled:
+    lam_W, lam_H, lam_b = data.lams[0], data.lams[1], data.lams[2]
     scale = UFMParams(jnp.sqrt(lam_W), jnp.sqrt(lam_H),
                       jnp.where(lam_b > 0, jnp.sqrt(lam_b), jnp.ones_like(lam_b)))
 
@@ -129,14 +131,14 @@ def _scaled(hyper) -> _Scaled:
     return _Scaled(
         to_scaled=lambda p: UFMParams(*(x * s for x, s in zip(p, scale))),
         to_original=to_original,
-        fun=lambda q: objective(to_original(q), alpha, lam_W, lam_H, lam_b),
+        fun=lambda q: general_objective(to_original(q), data, spec),
         original_grad_norm=original_grad_norm,
     )
 
 
-@jax.jit
-def _lbfgs(params0, hyper, rtol, max_iter):
-    S = _scaled(hyper)
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _lbfgs(params0, data, rtol, max_iter, spec):
+    S = _scaled(data, spec)
     fun, to_original, original_grad_norm = S.fun, S.to_original, S.original_grad_norm
 
     opt = optax.lbfgs(
@@ -185,9 +187,9 @@ _NEWTON_MAX_STEPS = 30
 _CG_MAX_ITER = 200
 
 
-@jax.jit
-def _newton_polish(params, hyper, rtol, g0):
-    S = _scaled(hyper)
+@functools.partial(jax.jit, static_argnames=("spec",))
+def _newton_polish(params, data, rtol, g0, spec):
+    S = _scaled(data, spec)
     fun, original_grad_norm = S.fun, S.original_grad_norm
     q = S.to_scaled(params)
     grad = jax.grad(fun)
@@ -248,9 +250,9 @@ def solve(
     if params0 is None:
         init_scale = validate.real("init_scale", init_scale, 0.0, lo_open=True)
         params0 = init_params(jax.random.PRNGKey(seed), problem, init_scale)
-    hyper = jnp.asarray([problem.alpha, problem.lam_W, problem.lam_H, problem.lam_b])
+    data, spec = objective_data(problem), objective_spec(problem)
     t0 = time.perf_counter()
-    out = _lbfgs(params0, hyper, jnp.asarray(rtol), jnp.asarray(max_iter))
+    out = _lbfgs(params0, data, jnp.asarray(rtol), jnp.asarray(max_iter), spec)
     out = jax.block_until_ready(out)
     params, it, gnorm, g0, value, since_best, evals = out
     gnorm, g0, it = float(gnorm), float(g0), int(it)
@@ -258,7 +260,7 @@ def solve(
     if jnp.isfinite(gnorm) and gnorm > rtol * g0 and it < max_iter:
         lbfgs_rel = gnorm / g0
         params, gnorm, steps, value = jax.block_until_ready(
-            _newton_polish(params, hyper, jnp.asarray(rtol), jnp.asarray(g0)))
+            _newton_polish(params, data, jnp.asarray(rtol), jnp.asarray(g0), spec))
         gnorm, steps = float(gnorm), int(steps)
         newton = (f" (L-BFGS stalled at {lbfgs_rel:.1e} after {it} iterations; "
                   f"{steps} damped Newton-CG steps)")
