@@ -6,8 +6,10 @@ claim (Theorem 4.1's minimizer is checked through its logit gap, norms, bias
 and collapse). Each record says
 
 * ``paper``: ``"nc"`` (Cross Entropy versus Label Smoothing: A Neural
-  Collapse Perspective) or ``"tsla"`` (Towards Understanding Label
-  Smoothing);
+  Collapse Perspective), ``"tsla"`` (Towards Understanding Label
+  Smoothing), or ``"lit"``: the results of the UFM literature that a variant
+  (``--loss``, ``--class-sizes``, ``--no-bias``) is checked against
+  (Zhou et al. 2022; Thrampoulidis et al. 2022; Fang et al. 2021);
 * ``location``: theorem, equation, figure or section in that paper;
 * ``statement``: the paper's statement, in a short sentence of our own;
 * ``reading``: how the package reads it where the paper is ambiguous, and
@@ -33,8 +35,9 @@ import dataclasses
 PAPERS = {
     "nc": "Cross Entropy versus Label Smoothing: A Neural Collapse Perspective",
     "tsla": "Towards Understanding Label Smoothing",
+    "lit": "The UFM literature on other losses and unbalanced classes (checked on your variant)",
 }
-PAPER_SHORT = {"nc": "NC paper", "tsla": "TSLA paper"}
+PAPER_SHORT = {"nc": "NC paper", "tsla": "TSLA paper", "lit": "literature"}
 KINDS = ("theorem", "empirical", "derived")
 
 
@@ -206,6 +209,41 @@ _REGISTRY: tuple[Claim, ...] = (
        "theorems are given, and the closed-form noise levels of logistic regression equal brute-force "
        "per-sample gradients.", "derived", "lsr",
        ("lsr.sim.moments", "lsr.sim.moments.correlation", "lsr.sim.constants", "lsr.lemma1.logreg")),
+    # ---- your variant: other losses, unbalanced classes, no bias (groups minimizer, hessian) --
+    _c("ext.variant.reduction", "lit", "symmetric reduction (extension of Theorem 4.1)",
+       "For a loss symmetric under class permutations, the objective at the simplex-ETF ansatz "
+       "reduces to f(rho, beta) = l(rho(e_k - 1/K) + beta 1, y_k) + c(K-1) rho + lam_b K beta^2/2; its "
+       "minimizer (closed form, or certified to 30 digits by interval arithmetic) gives the logit gap, "
+       "p_t, the norms, the bias and the optimal value of the solve.", "derived", "minimizer",
+       tuple(f"minimizer.variant.{k}" for k in ("rho", "p_target", "w_norm_sq", "h_norm_sq", "bias",
+                                                 "objective"))),
+    _c("lit.zhou22.collapse", "lit", "Zhou et al. (2022), Are All Losses Created Equal, Sec. 3",
+       "With balanced classes and d >= K-1, the global minimizers of the regularized UFM under "
+       "cross-entropy, label smoothing, focal and MSE losses are neural-collapse solutions: features "
+       "at their class means, class means and classifiers a self-dual simplex ETF.", "theorem", "minimizer",
+       tuple(f"minimizer.variant.{k}" for k in ("nc1", "nc2", "nc3", "certificate", "multistart")),
+       reading="checked on the user's loss; global optimality is certified for convex losses (CE, "
+               "MSE) and rests on agreeing random starts for the focal loss (not convex in the logits)"),
+    _c("lit.imbalance.nc1", "lit", "Thrampoulidis et al. (2022), Imbalance Trouble",
+       "With unbalanced classes the features of each class still collapse to their class mean at the "
+       "global minimizer of the UFM (NC1 = 0).", "theorem", "minimizer", ("minimizer.imbalance.nc1",)),
+    _c("lit.imbalance.geometry", "lit", "Thrampoulidis et al. (2022), Imbalance Trouble",
+       "With unbalanced classes the class means and classifiers are not a simplex ETF (NC2 > 0).",
+       "empirical", "minimizer", ("minimizer.imbalance.etf_lost",)),
+    _c("lit.fang21.minority_collapse", "lit", "Fang et al. (2021), PNAS, minority collapse",
+       "As the imbalance ratio grows, the angle between the minority classes' classifiers shrinks, "
+       "and beyond a finite ratio they collapse onto one direction.", "empirical", "minimizer",
+       ("minimizer.imbalance.minority_collapse",),
+       reading="stated for the norm-constrained Layer-Peeled Model; read here on the regularized UFM "
+               "(weight decay), majority classes of R samples and minority classes of 1"),
+    _c("ext.variant.hessian", "lit", "extension of Theorem 4.2 to your variant",
+       "At the variant's minimizer the Hessian is positive semi-definite, its null space is exactly "
+       "the rotation orbit (dimension (K-1)(2d-K)/2, + 1 for a free bias with a shift-invariant loss), "
+       "and, where the reduction applies, the W- and H-block loss spectra follow from the per-sample "
+       "loss Hessian at the reduced logits (the structure of Theorem 4.2, with the loss's own Hessian "
+       "in place of diag(p) - p p^T).", "derived", "hessian",
+       ("hessian.variant.psd", "hessian.variant.nullity", "hessian.variant.W_spectrum",
+        "hessian.variant.H_spectrum")),
     # ---- instruments, each against a known answer (group instruments) ------------------
     _c("ext.instrument.nc_metrics", "nc", "instrument for eq. (4)-(6)",
        "NC1, NC2 and NC3 as implemented equal their closed forms on a configuration with known "
