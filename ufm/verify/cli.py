@@ -25,6 +25,7 @@ from ufm.verify.claims import PAPERS, claims_of
 from ufm.verify.run import GROUPS
 
 DEFAULTS = dict(K=4, d=5, n=3, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3, seed=0)
+LOSSES = ("ce", "focal", "mse")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,11 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m ufm.verify", description=__doc__.split("\n\n")[0])
     p.add_argument("--K", type=_integer("K"), default=DEFAULTS["K"], help="classes, >= 2 (default %(default)s)")
     p.add_argument("--d", type=_integer("d"), default=DEFAULTS["d"], help="feature dimension, >= 1 (default %(default)s)")
-    p.add_argument("--n", type=_integer("n"), default=DEFAULTS["n"], help="samples per class, >= 1 (default %(default)s)")
+    p.add_argument("--n", type=_integer("n"), default=None,
+                   help=f"samples per class, >= 1 (default {DEFAULTS['n']}; not with --class-sizes)")
     p.add_argument("--alpha", type=_real("alpha"), default=DEFAULTS["alpha"], help="label smoothing in [0, 1) (default %(default)s)")
     p.add_argument("--lam-W", dest="lam_W", type=_real("lam_W"), default=DEFAULTS["lam_W"], help="weight decay of W, > 0")
     p.add_argument("--lam-H", dest="lam_H", type=_real("lam_H"), default=DEFAULTS["lam_H"], help="weight decay of H, > 0")
     p.add_argument("--lam-b", dest="lam_b", type=_real("lam_b"), default=DEFAULTS["lam_b"], help="weight decay of b, >= 0")
+    p.add_argument("--loss", default="ce", help="ce (the paper's), focal or mse (default %(default)s)")
+    p.add_argument("--gamma", type=_real("gamma"), default=None, help="focal-loss parameter, >= 0 (default 2)")
+    p.add_argument("--class-sizes", dest="class_sizes", default=None, metavar="N1,...,NK",
+                   help="samples per class, comma-separated (unbalanced classes; replaces --n)")
+    p.add_argument("--no-bias", dest="no_bias", action="store_true",
+                   help="remove the bias from the model (lambda_b = infinity; not lam_b = 0)")
+    p.add_argument("--user-loss", dest="user_loss", default=None, metavar="MODULE:NAME",
+                   help="your own loss: a ufm.Loss (or a JAX function of (logits, soft label)) "
+                        "importable as MODULE:NAME; not with --loss")
     p.add_argument("--seed", type=_integer("seed"), default=DEFAULTS["seed"], help="seed of random starts, >= 0")
     p.add_argument("--only", default=None, help=f"comma-separated groups among: {', '.join(GROUPS)}")
     p.add_argument("--quick", action="store_true", help="smaller Monte Carlo / sweeps where a group has them")
@@ -118,8 +129,20 @@ def _validated(args, parser):
         raise ValueError("quick=True with full=True: choose one; allowed: --quick, --full or neither")
     if args.seed < 0:
         raise ValueError(f"seed={args.seed} is out of range; allowed: integers >= 0")
-    problem = UFMProblem(K=args.K, d=args.d, n=args.n, alpha=args.alpha,
-                         lam_W=args.lam_W, lam_H=args.lam_H, lam_b=args.lam_b)
+    sizes = _class_sizes(args.class_sizes)
+    n = args.n if (args.n is not None or sizes is not None) else DEFAULTS["n"]
+    if args.user_loss is not None:
+        if args.loss != "ce":
+            raise ValueError(f"loss={args.loss!r} with user_loss={args.user_loss!r}: choose one; "
+                             "allowed: --loss or --user-loss")
+        if ":" not in args.user_loss:
+            raise ValueError(f"user_loss={args.user_loss!r} is not MODULE:NAME; allowed: e.g. mylosses:hinge")
+    if args.no_bias and args.lam_b != DEFAULTS["lam_b"]:
+        raise ValueError(f"lam_b={args.lam_b:g} with --no-bias: without a bias there is no lam_b; "
+                         "allowed: one of --lam-b, --no-bias")
+    problem = UFMProblem(K=args.K, d=args.d, n=n, alpha=args.alpha, lam_W=args.lam_W, lam_H=args.lam_H,
+                         lam_b=args.lam_b, loss=args.loss, gamma=args.gamma, class_sizes=sizes,
+                         bias=not args.no_bias)
     groups = list(GROUPS) if args.only is None else [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = [g for g in groups if g not in GROUPS]
     if unknown or not groups:
@@ -130,6 +153,32 @@ def _validated(args, parser):
             if not os.path.isdir(folder):
                 raise ValueError(f"{flag}={path!r}: folder {folder} does not exist")
     return problem, groups
+
+
+def _class_sizes(text):
+    if text is None:
+        return None
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        return tuple(int(t) for t in parts)
+    except ValueError:
+        raise ValueError(f"class_sizes={text!r} is not a comma-separated list of integers; "
+                         "allowed: e.g. 10,10,2,2 (one size >= 1 per class)") from None
+
+
+def _load_user_loss(spec: str):
+    """The `ufm.Loss` named MODULE:NAME (a plain function is wrapped, with no SymPy form)."""
+    import importlib
+
+    from ufm.nc.losses.loss import Loss
+
+    module, _, name = spec.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"user_loss={spec!r} cannot be loaded ({exc}); allowed: MODULE:NAME importable "
+                         "from the current directory or the environment") from None
+    return obj if isinstance(obj, Loss) else Loss(name, obj)
 
 
 def _progress(message: str) -> None:
@@ -159,15 +208,25 @@ def main(argv: list[str] | None = None) -> int:
 
     enable_compilation_cache()  # compiled programs are reused by the next run
 
+    if args.user_loss is not None:
+        sys.path.insert(0, os.getcwd())
+        try:
+            problem = problem.replace(loss=_load_user_loss(args.user_loss))
+        except ValueError as exc:
+            print(f"ufm.verify: error: {exc}", file=sys.stderr)
+            return 2
+
     from ufm import __version__
     from ufm.verify import report
     from ufm.verify.context import VerifyContext
     from ufm.verify.run import run_groups
 
     ctx = VerifyContext(problem=problem, seed=args.seed, quick=args.quick, full=args.full, progress=_progress)
-    print(f"ufm.verify  K={problem.K} d={problem.d} n={problem.n} alpha={problem.alpha:g} "
+    sizes = f"n={problem.n}" if problem.balanced else "class sizes " + ",".join(map(str, problem.sizes))
+    variant = f"  variant: {problem.describe()}" if not problem.standard else ""
+    print(f"ufm.verify  K={problem.K} d={problem.d} {sizes} alpha={problem.alpha:g} "
           f"lam_W={problem.lam_W:g} lam_H={problem.lam_H:g} lam_b={problem.lam_b:g} seed={args.seed}"
-          f"  backend={jax.default_backend()} x64={jax.config.jax_enable_x64}", flush=True)
+          f"  backend={jax.default_backend()} x64={jax.config.jax_enable_x64}{variant}", flush=True)
 
     def show(name, results, seconds):
         print("\n" + report.format_group(name, results, seconds), flush=True)

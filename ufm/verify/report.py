@@ -104,7 +104,11 @@ def format_group(name: str, results: list[CheckResult], seconds: float) -> str:
     lines += _wrap(title, 0)
     if label and results:
         prob = results[0].details.get("problem", {})
-        lines += _wrap("Side problem, run beside yours: " + " ".join(f"{k}={v:g}" for k, v in prob.items()), 0)
+        shown = {k: v for k, v in prob.items() if v is not None and not (k == "loss" and v == "ce")
+                 and not (k == "bias" and v is True)}
+        lines += _wrap("Side problem, run beside yours: " + " ".join(
+            f"{k}={v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{k}={v}"
+            for k, v in shown.items()), 0)
     if g and not g.uses_problem:
         lines += _wrap("This group does not use the problem above: " + g.note, 0)
     for r in results:

@@ -132,12 +132,14 @@ def side_problems(problem, quick: bool = False) -> list[tuple[str, object]]:
     ['K=2', 'd=K-1', 'near threshold']
     """
     p = problem
+    if not p.balanced:  # unbalanced: the sizes are the user's point; no side problem of theirs
+        return []
     out = [("K=2", p.replace(K=2, d=2, n=2))]
     if not quick:
         if p.K >= 3:
             out.append(("d=K-1", p.replace(d=p.K - 1)))
         alpha = 1.0 - p.K * p.c - 0.01
-        if alpha >= 0:
+        if alpha >= 0 and p.loss == "ce":  # alpha + K c = 1 is the cross-entropy threshold
             out.append(("near threshold", p.replace(alpha=alpha)))
     return [(label, q) for label, q in out if q != p]
 

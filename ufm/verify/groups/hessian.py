@@ -299,6 +299,10 @@ def _kappa_trend_verdict(p, per: dict) -> tuple[str, str]:
 
 def run(ctx: VerifyContext) -> list[CheckResult]:
     p = ctx.problem
+    if not p.standard:  # another loss, unbalanced classes or no bias: the structure on the variant
+        from ufm.verify.groups import variant_hessian
+
+        return variant_hessian.run(ctx)
     ids = _ids()
     if p.collapsed:
         reason = (f"collapsed regime: alpha + K sqrt(n lam_W lam_H) = {p.threshold:.6g} >= 1, the "
