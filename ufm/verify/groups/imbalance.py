@@ -29,7 +29,7 @@ from ufm.verify.result import CheckResult, Timer, compare, empirical, failed, no
 GROUP = "minimizer"
 RATIOS = (1, 4, 16, 64, 256, 1024)
 RATIOS_QUICK = (1, 16, 256)
-COLLAPSED_COSINE = 1 - 1e-6  # cosine of two unit classifiers that coincide up to the solve's accuracy
+COLLAPSED_SPREAD = 1e-6  # max ||w_i - w_j|| over minority pairs / mean ||w_major||: the solve's accuracy
 ETF_LOST = 1e-3  # NC2 above 1e3 times the first-order tolerance: not a simplex ETF
 SOLVE_RTOL = 1e-10
 
@@ -72,7 +72,8 @@ def imbalance_checks(ctx, sol, obs, common) -> list[CheckResult]:
 @dataclasses.dataclass(frozen=True)
 class SweepPoint:
     ratio: int
-    cosine: float  # mean pairwise cosine of the minority classifiers
+    cosine: float | None  # mean pairwise cosine of the minority classifiers (None once they vanish)
+    spread: float  # max pairwise ||w_i - w_j|| of minority classifiers / mean ||w_major||
     norm_ratio: float  # mean ||w_minor|| / mean ||w_major||
     objective: float
     certified: bool | None  # None where the loss cannot be certified
@@ -96,8 +97,12 @@ def sweep(problem, ratios, seed: int = 0) -> list[SweepPoint]:
         if not certifiable(q):
             c = certify(q, s.params)
             cert_ok = bool(c.dual_feasible and c.gap <= c.bound(SOLVE_RTOL * s.grad_norm0))
-        out.append(SweepPoint(int(R), float(np.mean(G[iu])), float(norms[~major].mean() / norms[major].mean()),
-                              s.objective, cert_ok, s.converged))
+        scale = norms[major].mean()
+        Wmin = W[~major]
+        spread = max(float(np.linalg.norm(Wmin[i] - Wmin[j])) for i, j in zip(*iu)) / scale
+        ratio = float(norms[~major].mean() / scale)
+        cosine = float(np.mean(G[iu])) if ratio > 1e-8 else None  # a direction needs a non-zero vector
+        out.append(SweepPoint(int(R), cosine, spread, ratio, s.objective, cert_ok, s.converged))
     return out
 
 
@@ -114,21 +119,25 @@ def minority_collapse(ctx, common) -> CheckResult:
     with Timer() as t:
         pts = sweep(p, ratios, ctx.seed)
     rows = [dataclasses.asdict(x) for x in pts]
-    details = {**common, "sweep": rows, "collapsed_cosine": COLLAPSED_COSINE,
+    details = {**common, "sweep": rows, "collapsed_spread": COLLAPSED_SPREAD,
                "reading": "regularized UFM (weight decay), majority classes R samples, minority 1"}
     bad = [x.ratio for x in pts if not x.converged or x.certified is False]
     if bad:
         return failed(check_id(key), GROUP, *CLAIMS[key], f"sweep solves at R={bad} not converged/certified",
                       details, t.seconds)
-    cos = [x.cosine for x in pts]
-    monotone = all(b >= a - 1e-9 for a, b in zip(cos, cos[1:]))
-    collapsed = [x.ratio for x in pts if x.cosine >= COLLAPSED_COSINE]
-    r = compare(check_id(key), GROUP, *CLAIMS[key], COLLAPSED_COSINE, cos[-1], 0.0, relative=False,
+    spread = [x.spread for x in pts]
+    # the angle shrinks and the norms fall together, so the distance between minority classifiers
+    # falls; it reaches 0 when they coincide (same direction and norm, or both 0)
+    monotone = all(b <= a * (1 + 1e-9) + COLLAPSED_SPREAD for a, b in zip(spread, spread[1:]))
+    collapsed = [x.ratio for x in pts if x.spread <= COLLAPSED_SPREAD]
+    r = compare(check_id(key), GROUP, *CLAIMS[key], COLLAPSED_SPREAD, spread[-1], 0.0, relative=False,
                 details=details, seconds=t.seconds,
-                why_tolerance="collapsed when the mean pairwise cosine of the minority classifiers "
-                              f">= {COLLAPSED_COSINE} (unit vectors equal to the solve's accuracy)")
-    effect = ("cosine of the minority classifiers over R = " + ", ".join(f"{x.ratio}: {x.cosine:.6f}" for x in pts)
-              + (f"; collapsed from R = {collapsed[0]}" if collapsed else "; no collapse within the sweep"))
+                why_tolerance="collapsed when max ||w_i - w_j|| over minority pairs <= "
+                              f"{COLLAPSED_SPREAD:g} mean ||w_major|| (the solve's first-order accuracy)")
+    cos = lambda x: "0 (vanished)" if x.cosine is None else f"{x.cosine:.4f}"  # noqa: E731
+    effect = ("minority classifiers over R = " + ", ".join(
+        f"{x.ratio}: cos {cos(x)}, distance {x.spread:.2g}" for x in pts)
+        + (f"; collapsed from R = {collapsed[0]}" if collapsed else "; no collapse within the sweep"))
     r = empirical(r, monotone and bool(collapsed), effect)
     if monotone and not collapsed:
         r.verdict = "holds_under_conditions"

@@ -110,16 +110,16 @@ def _shift_invariant(p) -> bool:
 
 def _block_checks(ctx, sol, common) -> list[CheckResult]:
     p = ctx.problem
-    from ufm.verify.groups.variant import _reduction
+    from ufm.verify.groups.variant import reduction_prediction
 
-    red, why = _reduction(p) if p.etf_fits else (None, "d < K-1: no simplex ETF")
+    red, why = reduction_prediction(p) if p.etf_fits else (None, "d < K-1: no simplex ETF")
     if red is None or red.collapsed:
         why = why or "collapsed reduced minimizer"
         return [not_applicable(check_id(k), GROUP, *_claim(k), f"no structured prediction: {why}", common)
                 for k in ("W_spectrum", "H_spectrum")]
     with Timer() as t:
         A = _per_sample_hessians(p, red)
-        predicted = {"W": _w_block(p, A, red.h_norm_sq), "H": _h_block(p, A, red.w_norm_sq)}
+        predicted = {"W": w_block_prediction(p, A, red.h_norm_sq), "H": h_block_prediction(p, A, red.w_norm_sq)}
     out = []
     for block in ("W", "H"):
         size = p.K * p.d if block == "W" else p.d * p.N
@@ -156,7 +156,7 @@ def _per_sample_hessians(p, red) -> list[np.ndarray]:
     return out
 
 
-def _h_block(p, A, w_norm_sq) -> np.ndarray:
+def h_block_prediction(p, A, w_norm_sq) -> np.ndarray:
     K, N, d = p.K, p.N, p.d
     P = np.eye(K) - 1.0 / K
     g = w_norm_sq * K / ((K - 1) * N)
@@ -165,7 +165,7 @@ def _h_block(p, A, w_norm_sq) -> np.ndarray:
     return _pad(ev, d * N)
 
 
-def _w_block(p, A, h_norm_sq) -> np.ndarray:
+def w_block_prediction(p, A, h_norm_sq) -> np.ndarray:
     K, d = p.K, p.d
     P = np.eye(K) - 1.0 / K
     D = sum(np.kron(A[k], np.outer(np.eye(K)[k], np.eye(K)[k])) for k in range(K))
