@@ -36,6 +36,7 @@ def test_variant_checks_confirmed(tmp_path, variant, not_applicable):
     assert {i for i, c in checks.items() if c["status"] == "not_applicable"} == not_applicable
     confirmed = {i for i, c in checks.items() if c["status"] == "confirmed"}
     assert {"minimizer.variant.rho", "minimizer.variant.objective", "minimizer.variant.nc2",
+            "minimizer.variant.threshold",
             "hessian.variant.W_spectrum", "hessian.variant.H_spectrum", "hessian.variant.nullity"} <= confirmed
     assert checks["minimizer.variant.nc1"]["verdict"] == "holds"
 
@@ -45,7 +46,7 @@ def test_mse_without_bias_leaves_the_etf_when_d_ge_K(tmp_path):
     code, checks = verify(tmp_path, "--only", "minimizer", *SMALL, "--loss", "mse", "--no-bias")
     assert code == 0
     assert checks["minimizer.variant.certificate"]["status"] == "confirmed"
-    for k in ("rho", "nc2", "nc3", "objective"):
+    for k in ("rho", "nc2", "nc3", "objective", "threshold"):
         assert checks[f"minimizer.variant.{k}"]["status"] == "not_applicable"
     assert checks["minimizer.variant.nc3"]["details"]["observed"] > 1e-3   # really not self-dual
     # d = K-1: the relaxation need not be tight, so the certificate does not apply (a gap is no refutation)
@@ -75,6 +76,21 @@ def test_wrong_reduction_factor_is_caught(tmp_path, monkeypatch):
     assert code == 1
     assert checks["minimizer.variant.rho"]["status"] == "contradicted"
     assert checks["minimizer.variant.w_norm_sq"]["status"] == "confirmed"
+
+
+def test_wrong_threshold_is_caught(tmp_path, monkeypatch):
+    real = gvar.reduction_prediction
+
+    def wrong(p):  # a threshold 1% too high: the solve just "above" it has not collapsed yet
+        red, why = real(p)
+        import dataclasses
+        return dataclasses.replace(red, c_crit=1.01 * red.c_crit), why
+
+    monkeypatch.setattr(gvar, "reduction_prediction", wrong)
+    code, checks = verify(tmp_path, "--only", "minimizer", *SMALL, "--loss", "focal", "--gamma", "1")
+    assert code == 1
+    assert checks["minimizer.variant.threshold"]["status"] == "contradicted"
+    assert checks["minimizer.variant.rho"]["status"] == "confirmed"
 
 
 def test_wrong_structured_hessian_is_caught(tmp_path, monkeypatch):

@@ -216,7 +216,7 @@ _REGISTRY: tuple[Claim, ...] = (
        "minimizer (closed form, or certified to 30 digits by interval arithmetic) gives the logit gap, "
        "p_t, the norms, the bias and the optimal value of the solve.", "derived", "minimizer",
        tuple(f"minimizer.variant.{k}" for k in ("rho", "p_target", "w_norm_sq", "h_norm_sq", "bias",
-                                                 "objective"))),
+                                                 "objective", "threshold"))),
     _c("lit.zhou22.collapse", "lit", "Zhou et al. (2022), Are All Losses Created Equal, Sec. 3",
        "With balanced classes and d >= K-1, the global minimizers of the regularized UFM under "
        "cross-entropy, label smoothing, focal and MSE losses are neural-collapse solutions: features "
