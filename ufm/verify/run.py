@@ -46,11 +46,14 @@ GROUPS: dict[str, Group] = {g.name: g for g in (
           "its own configurations with known answers: ignores --K --d --n --alpha --lam-W --lam-H "
           "--lam-b; honours --seed"),
     Group("minimizer", "ufm.verify.groups.minimizer",
-          "NC paper, Theorem 4.1: closed-form global minimizer (SymPy) against an L-BFGS solve (JAX)",
+          "NC paper, Theorem 4.1: closed-form global minimizer (SymPy) against an L-BFGS solve (JAX); "
+          "for another loss, unbalanced classes or no bias, the variant's reduction, certificate and "
+          "the literature's claims",
           True),
     Group("hessian", "ufm.verify.groups.hessian",
           "NC paper, Theorem 4.2: Hessian spectra and condition numbers at the minimizer (SymPy) "
-          "against dense and Lanczos Hessians (JAX)", True),
+          "against dense and Lanczos Hessians (JAX); for a variant, Theorem 4.2's structure with the "
+          "loss's own Hessian", True),
     Group("lsr", "ufm.verify.groups.lsr",
           "TSLA paper, Lemma 1, Theorems 3-5, Table 1: SymPy bounds against JAX Monte Carlo on "
           "problems with known constants", False,
