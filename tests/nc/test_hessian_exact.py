@@ -7,10 +7,11 @@ for the W- and H-blocks in both readings and for the joint (W, H, b) Hessian of
 the full objective. By default (about a minute from a cold cache on one core)
 the W/H blocks run for K <= 3 and for (K, d, n) = (4, 3, 1), (5, 4, 1) (the
 d = K-1 tetrahedron and the sqrt(5) simplex), the joint Hessian for K = 2 and
-(3, 2, 1); UFM_EXACT_HESSIAN_ALL=1 runs the rest (W/H: about 2.5 min
-cold; joint: minutes per case above 40 variables, the 80- and 95-variable
-K = 5, n = 2 cases much longer). Characteristic polynomials are cached on disk
-(`ufm.core.cache.cached`, keyed by the source), so warm runs take seconds.
+(3, 2, 1); UFM_EXACT_HESSIAN_ALL=1 runs the rest (the characteristic
+polynomial by evaluation at rational tau = sigma^2 and interpolation, see
+`ufm.nc.hessian.exact`: the largest joint case, 95 variables, takes about
+1.5 min cold, mostly `sympy.hessian`). Characteristic polynomials are cached on
+disk (`ufm.core.cache.cached`, keyed by the source), so warm runs take seconds.
 """
 
 import math
@@ -18,6 +19,7 @@ import os
 
 import pytest
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
 from ufm import UFMProblem
 from ufm.nc.hessian.derivation import spectrum
@@ -30,6 +32,9 @@ from ufm.nc.hessian.exact import (
     derived_spectrum,
     exact_case,
     gradient_at_point,
+    hessian_at_point,
+    hessian_charpoly,
+    rational_form,
     simplex_rows,
     size_of,
     _poly,
@@ -66,6 +71,24 @@ def test_joint_charpoly_exact(K, d, n):
     r = compare(exact_case(K, d, n), "WHb", "full")
     assert r.size == size_of(K, d, n, "WHb")
     assert r.equal, r
+
+
+@pytest.mark.parametrize("K,d,n,block", [(2, 1, 1, "WHb"), (2, 2, 1, "WHb"), (3, 2, 1, "W"), (3, 2, 2, "H")])
+def test_interpolated_charpoly_equals_direct(K, d, n, block):
+    """The similarity to sum_k tau^k A_k and the interpolation in tau reproduce
+    SymPy's own characteristic polynomial of the Hessian (sqrt 3 entries for
+    d = K-1 = 2, odd powers of sigma in the joint W-b and H-b entries)."""
+    c = exact_case(K, d, n)
+    M = hessian_at_point(c, block, "full")
+    assert len(rational_form(M)) == 2  # A_0 + tau A_1
+    # direct: Berkowitz over QQ[sigma, t_p], sqrt(p) -> t_p (a ring homomorphism back)
+    roots = sorted({a for e in M for a in e.atoms(sp.Pow) if a.exp == sp.Rational(1, 2)}, key=str)
+    ts = {a: sp.Symbol(f"t_{a.base}") for a in roots}
+    dM = DomainMatrix.from_Matrix(M.applyfunc(lambda e: sp.expand(e.xreplace(ts))))
+    x = sp.Symbol("x")
+    direct = sum(dM.domain.to_sympy(a) * x ** (M.rows - i) for i, a in enumerate(dM.charpoly()))
+    direct = sp.expand(direct.xreplace({t: a for a, t in ts.items()}))
+    assert _poly(hessian_charpoly(c, block, "full")) == _poly(direct)
 
 
 @pytest.mark.parametrize("K,d,n", [(2, 1, 1), (3, 2, 1), (3, 4, 1), (5, 4, 1)])

@@ -128,13 +128,13 @@ def joint_eigs(K, d, n):
 def structural():
     """The generic (symbolic p_nt, ||w||, ||h||) outputs of the structural steps."""
     D = fresh()
-    return (softmax_hessian(D, S), h_block(D, S), w_block_kronecker(D, S), w_block_family_c(D, S),
-            w_block_multiplicities(D, S))
+    Ak = softmax_hessian(D, S)
+    Hb, Wk, lam_s = h_block(D, S, Ak), w_block_kronecker(D, S, Ak), w_block_family_c(D, S)
+    return Ak, Hb, Wk, lam_s, w_block_multiplicities(D, S, Ak, Wk, lam_s)
 
 
 def at_min():
-    lam_t, nu_g, mu_g, lam_s, mW = structural()
-    return at_minimizer(fresh(), S, X, mu_g, nu_g, lam_t, lam_s, mW)
+    return at_minimizer(fresh(), S, X, *structural())
 
 
 # ---- the structural steps ---------------------------------------------------------
@@ -150,33 +150,38 @@ def test_setting_is_one_note():
 
 def test_softmax_hessian_eigenvalues():
     D = fresh()
-    lam_t = softmax_hessian(D, S)
-    assert verified_kinds(D) == ["identity", "note", "definition"] + ["identity"] * 4
+    Ak = softmax_hessian(D, S)
+    # entries of A_k = p_nt I + B C B^T, the generic y, rank of B, R on span(1, e_k), the pairs
+    assert verified_kinds(D) == (["identity"] * 6 + ["definition"] + ["identity"] * 2 + ["definition"]
+                                 + ["identity"] * 5)
+    assert [m for _, m in Ak.pairs] == [1, S.K - 2, 1] and Ak.pairs[2][0] == Ak.lam_t
     for K, pnt in ((4, R(1, 28)), (5, R(1, 9)), (2, R(1, 3))):
         eig = np.linalg.eigvalsh(softmax_hessian_np(K, float(pnt), 1))
-        expected = [0.0] + [float(pnt)] * (K - 2) + [at(lam_t, K=K, pnt=pnt)]
-        np.testing.assert_allclose(eig, expected, atol=1e-15)
+        np.testing.assert_allclose(eig, expand(Ak.pairs, K=K, pnt=pnt), atol=1e-15)
 
 
 def test_h_block_scale():
     D = fresh()
-    nu_g = h_block(D, S)
-    assert verified_kinds(D) == ["cited", "cited", "identity", "identity", "definition", "identity"]
+    Hb = h_block(D, S, softmax_hessian(fresh(), S))
+    assert verified_kinds(D) == ["cited", "cited", "identity", "identity", "definition", "identity", "identity"]
     K, d, n, pnt, w2 = 4, 5, 3, 1 / 28, 2 / 3
-    nu = at(nu_g, **GENERIC)
+    nu = at(Hb.nu, **GENERIC)
     lt = np.linalg.eigvalsh(softmax_hessian_np(K, pnt, 0))[-1]
     per_sample = [0.0] * (d - K + 1) + [nu * pnt] * (K - 2) + [nu * lt]
     np.testing.assert_allclose(h_block_eigs(K, d, n, pnt, w2), np.sort(per_sample * (n * K)), atol=1e-15)
+    np.testing.assert_allclose(expand(Hb.pairs, **GENERIC), h_block_eigs(K, d, n, pnt, w2), atol=1e-15)
 
 
 def test_w_block_kronecker_scale_and_family_a():
     D = fresh()
-    mu_g = w_block_kronecker(D, S)
-    assert verified_kinds(D) == ["cited", "identity", "note", "identity", "note"]
+    Wk = w_block_kronecker(D, S, softmax_hessian(fresh(), S))
+    assert verified_kinds(D) == ["cited", "identity", "note"] + ["identity"] * 4
+    assert Wk.pairs[1] == (0, S.K - 1)  # family (b): the kernel
     K, d, pnt, h2 = 4, 5, 1 / 28, 5 / 7
     top = np.linalg.eigvalsh(w_block_np(K, d, pnt, h2))[-1]
     lt = np.linalg.eigvalsh(softmax_hessian_np(K, pnt, 0))[-1]
-    assert at(mu_g, **GENERIC) * lt == pytest.approx(top, rel=1e-13)
+    assert at(Wk.mu * Wk.pairs[0][0], **GENERIC) == pytest.approx(top, rel=1e-13)
+    assert at(Wk.pairs[0][0], **GENERIC) == pytest.approx(lt, rel=1e-13)
 
 
 @pytest.mark.parametrize("K", [3, 4, 5])
@@ -194,8 +199,9 @@ def test_w_block_family_c_eigenvalue(K):
 @pytest.mark.parametrize("K,d", [(2, 1), (2, 3), (3, 2), (3, 4), (4, 5), (5, 4)])
 def test_w_block_multiplicities(K, d):
     D = fresh()
-    mW = w_block_multiplicities(D, S)
-    assert verified_kinds(D) == ["note"] + ["identity"] * 5
+    Ak = softmax_hessian(fresh(), S)
+    mW = w_block_multiplicities(D, S, Ak, w_block_kronecker(fresh(), S, Ak), w_block_family_c(fresh(), S))
+    assert verified_kinds(D) == ["identity"] * 9 + ["note"] + ["identity"] * 4
     pnt, h2 = 1 / (7 * K), 5 / 7
     eig = np.linalg.eigvalsh(w_block_np(K, d, pnt, h2))
     mu = h2 / (K - 1)
@@ -210,9 +216,8 @@ def test_w_block_multiplicities(K, d):
 
 @pytest.mark.parametrize("K,d,n", [(4, 5, 2), (3, 2, 3), (2, 2, 1)])
 def test_at_minimizer_spectra_match_numpy_blocks(K, d, n):
-    lam_t, nu_g, mu_g, lam_s, mW = structural()
     D = fresh()
-    A = at_minimizer(D, S, X, mu_g, nu_g, lam_t, lam_s, mW)
+    A = at_minimizer(D, S, X, *structural())
     # the display symbols c, rho, p_t, p_nt (definitions), then the identities
     assert verified_kinds(D) == ["definition"] * 4 + ["identity"] * 5
     p = dict(K=K, d=d, n=n)
@@ -333,9 +338,10 @@ def test_collect_results_and_derive_assemble_the_whole_joint_spectrum():
     D = fresh()
     setting(D)
     titles.extend(s.title for s in D.steps)
-    lam_t, nu_g, mu_g, lam_s, mW = (run(softmax_hessian), run(h_block), run(w_block_kronecker),
-                                    run(w_block_family_c), run(w_block_multiplicities))
-    A = run(at_minimizer, X, mu_g, nu_g, lam_t, lam_s, mW)
+    Ak = run(softmax_hessian)
+    Hb, Wk, lam_s = run(h_block, Ak), run(w_block_kronecker, Ak), run(w_block_family_c)
+    mW = run(w_block_multiplicities, Ak, Wk, lam_s)
+    A = run(at_minimizer, X, Ak, Hb, Wk, lam_s, mW)
     kappa, g, nullity = run(condition_numbers, X, A), run(alpha_derivatives, X), run(joint_nullity_steps)
     pairs, span, M4 = run(joint_off_span, X, A), run(joint_in_span_2x2, X, A), run(standard_block)
     D = fresh()
@@ -353,4 +359,4 @@ def test_collect_results_and_derive_assemble_the_whole_joint_spectrum():
     assert at(res["nullity_rotation"]) == 9
     built = derive()
     assert built is not hessian_derivation()  # a fresh build, not the cached one
-    assert [s.title for s in built.steps] == titles and len(titles) == 71
+    assert [s.title for s in built.steps] == titles and len(titles) == 90

@@ -53,6 +53,7 @@ import sympy as sp
 
 from ufm.core.cache import cached
 from ufm.core.derivation import Derivation
+from ufm.core.ij_algebra import IJ
 from ufm.nc.problem import UFMProblem
 from ufm.nc.minimizer.derivation import minimizer_derivation
 
@@ -193,36 +194,84 @@ def setting(D: Derivation) -> None:
     )
 
 
-def softmax_hessian(D: Derivation, S: Symbols) -> sp.Expr:
-    """Eigenvalues of A_k = diag(p) - p p^T: 0 (on 1), p_nt (mult. K-2) and
-    lambda_t = K p_t p_nt (on e_k - 1/K); returns lambda_t."""
+Pairs = list  # [(eigenvalue, multiplicity)], each pair checked in the step that returns it
+
+
+class SoftmaxSpectrum(NamedTuple):
+    """A_k = diag(p) - p p^T: the target eigenvalue and the verified pairs."""
+
+    lam_t: sp.Expr  # K p_t p_nt, on e_k - 1/K
+    pairs: Pairs  # [(0, 1), (p_nt, K-2), (lambda_t, 1)]
+
+
+def _A_k_coefficients(S: Symbols) -> sp.Matrix:
+    """C with A_k = p_nt I + B C B^T, B = [1, e_k] (K x 2): diag(p) = p_nt I +
+    delta e_k e_k^T and p = B (p_nt, delta)^T."""
+    pnt, delta = S.pnt, S.delta
+    pv = sp.Matrix([pnt, delta])
+    return sp.Matrix([[0, 0], [0, delta]]) - pv * pv.T
+
+
+def softmax_hessian(D: Derivation, S: Symbols) -> SoftmaxSpectrum:
+    """Eigenvalues of A_k = diag(p) - p p^T for symbolic K (Theorem 4.2's
+    building block, Appendix E): A_k = p_nt I + B C B^T with B = [1, e_k], so
+    A_k acts by p_nt on {y : B^T y = 0} (dimension K - 2) and by the 2 x 2
+    matrix R = p_nt I + C B^T B on span(1, e_k)."""
     K, pt, pnt, on_simplex = S.K, S.pt, S.pnt, S.on_simplex
-    D.identity("A_k 1 = p - p (1^T p) = 0: 1^T p^(k) = 1",
-               (pt + (K - 1) * pnt).subs(on_simplex), 1, display=pt + (K - 1) * pnt,
-               text=r"Checked with $p_t = 1 - (K-1)p_{nt}$ substituted.")
-    D.note(
-        "A_k v = p_nt v for v supported off class k with sum 0",
-        r"$A_k v = \operatorname{diag}(p)v - p(p^\top v) = p_{nt} v$ since $v_k = 0$ "
-        r"and $p^\top v = p_{nt}\sum_j v_j + (p_t-p_{nt})v_k = 0$; a $(K-2)$-dimensional space.",
-    )
+    C = _A_k_coefficients(S)
+    D.identity("A_k = p_nt I + B C B^T, entry (k, k): p_nt + C_11 + 2 C_12 + C_22 = p_t (1 - p_t)",
+               pnt + C[0, 0] + 2 * C[0, 1] + C[1, 1], pt * (1 - pt),
+               text=r"$B = [\mathbf 1, e_k]$, $p = p_{nt}\mathbf 1 + \delta e_k$, $\delta = p_t - p_{nt}$, "
+                    r"$C = \operatorname{diag}(0,\delta) - (p_{nt},\delta)^\top(p_{nt},\delta)$; entry $(k,k)$ of "
+                    r"$B C B^\top$ is $C_{11}+2C_{12}+C_{22}$, entry $(j,k)$ is $C_{11}+C_{12}$, entry $(j,j')$ "
+                    r"is $C_{11}$ ($j, j' \ne k$).")
+    D.identity("entry (j, k), j != k: C_11 + C_12 = -p_nt p_t", C[0, 0] + C[0, 1], -pnt * pt)
+    D.identity("entry (j, j'), j, j' != k: C_11 = -p_nt^2 (off the diagonal, -p_j p_j')", C[0, 0], -pnt**2,
+               display=r"C_{11}")
+    G = sp.Matrix([[K, 1], [1, 1]])  # B^T B: 1^T 1 = K, 1^T e_k = 1, e_k^T e_k = 1
+    s, yk = sp.symbols(r"s_y y_k")  # B^T y = (1^T y, y_k) for a generic y
+    res = C * sp.Matrix([s, yk])  # A_k y - p_nt y = B C B^T y
+    for i, name in enumerate(("1", "e_k")):
+        D.identity(f"A_k y - p_nt y = B C B^T y: coefficient of {name} vanishes when 1^T y = 0, y_k = 0",
+                   res[i].subs({s: 0, yk: 0}), 0, display=sp.Subs(res[i], (s, yk), (0, 0)))
+    D.identity("B has rank 2: det B^T B = K - 1 != 0, so {y : B^T y = 0} has dimension K - 2",
+               G.det(), K - 1, display=sp.Determinant(G))
+    R = (pnt * sp.eye(2) + C * G).subs(on_simplex)
+    D.define("A_k on span(1, e_k): A_k B xi = B R xi", sp.Symbol("R"), pnt * sp.eye(2) + C * G)
+    for i, name in enumerate(("1", "e_k")):
+        D.identity(f"A_k 1 = 0: coefficient of {name} of R (1, 0)^T", R[i, 0], 0,
+                   display=rf"\big(R\,(1, 0)^\top\big)_{i + 1}", text=r"With $p_t = 1 - (K-1)p_{nt}$.")
     lam_t = K * pt * pnt
     D.define("target eigenvalue of A_k", sp.Symbol(r"\lambda_t"), lam_t)
-    D.identity("A_k (e_k - 1/K): k-th entry p_t(1-p_t) = lambda_t (1 - 1/K)",
-               (pt * (1 - pt) - lam_t * (1 - 1 / K)).subs(on_simplex), 0)
-    D.identity("A_k (e_k - 1/K): entry j != k is -p_t p_nt = -lambda_t / K",
-               -pt * pnt, -lam_t / K,
-               display=r"p_{nt}\left(-\tfrac{1}{K}\right) - p_{nt}\left(p_t - \tfrac{1}{K}\right)",
-               text=r"$(A_k x)_j = p_{nt}x_j - p_{nt}(p^\top x)$ at $x = e_k - \mathbf 1/K$, "
-                    r"$p^\top x = p_t - 1/K$.")
-    D.identity("A_k: multiplicities 1 + (K-2) + 1 sum to K", 1 + (K - 2) + 1, K, display=r"1 + (K - 2) + 1")
+    xi = sp.Matrix([-1 / K, 1])  # e_k - 1/K
+    for i, name in enumerate(("1", "e_k")):
+        D.identity(f"A_k (e_k - 1/K) = lambda_t (e_k - 1/K): coefficient of {name}",
+                   (R * xi)[i] - (lam_t * xi[i]).subs(on_simplex), 0,
+                   display=rf"(R\xi - \lambda_t\xi)_{i + 1}",
+                   text=r"$\xi = (-1/K, 1)^\top$, i.e. $e_k - \mathbf 1/K$.")
+    D.identity("1 and e_k - 1/K are independent: det [(1, 0), (-1/K, 1)] = 1",
+               sp.Matrix([[1, -1 / K], [0, 1]]).det(), 1,
+               display=r"\det\begin{pmatrix}1 & -1/K\\ 0 & 1\end{pmatrix}")
+    pairs = [(sp.Integer(0), sp.Integer(1)), (pnt, K - 2), (lam_t, sp.Integer(1))]
+    D.identity("A_k: multiplicities 1 + (K-2) + 1 sum to K", sum(m for _, m in pairs), K,
+               display=r"1 + (K - 2) + 1")
     D.identity("trace check: tr A_k = sum p_j(1-p_j) = lambda_t + (K-2) p_nt",
-               (pt * (1 - pt) + (K - 1) * pnt * (1 - pnt) - lam_t - (K - 2) * pnt).subs(on_simplex), 0)
-    return lam_t
+               (pt * (1 - pt) + (K - 1) * pnt * (1 - pnt) - sum(v * m for v, m in pairs)).subs(on_simplex), 0)
+    return SoftmaxSpectrum(lam_t, pairs)
 
 
-def h_block(D: Derivation, S: Symbols) -> sp.Expr:
-    """The H-block is nu A_k per sample (plus zeros off the ETF span); returns
-    the scale nu = ||w||^2 K / ((K-1) N)."""
+class HBlock(NamedTuple):
+    """The H-block of the loss: its scale and its verified spectrum."""
+
+    nu: sp.Expr  # ||w||^2 K / ((K-1) N)
+    per_sample: Pairs  # one d x d diagonal block: [(0, d-K+1), (nu p_nt, K-2), (nu lambda_t, 1)]
+    pairs: Pairs  # the whole H-block: multiplicities times N
+
+
+def h_block(D: Derivation, S: Symbols, A: SoftmaxSpectrum) -> HBlock:
+    """The H-block is blockdiag_i W^T A_k W / N; its non-zero eigenvalues are
+    those of nu A_k (Appendix E, eq. (49): three eigenvalues); returns the
+    spectrum built from the pairs of `softmax_hessian`."""
     K, d, N, w2 = S.K, S.d, S.N, S.w2
     D.cited(
         "H-block is block diagonal over samples",
@@ -253,19 +302,36 @@ def h_block(D: Derivation, S: Symbols) -> sp.Expr:
     nu_g = w2 * K / ((K - 1) * N)
     D.define(
         "scale of the H-block, nu = ||w||^2 K / ((K-1) N)", sp.Symbol(r"\nu"), nu_g,
-        r"The non-zero eigenvalues of $W^\top A_k W/N$ are those of "
-        r"$A_k^{1/2} W W^\top A_k^{1/2}/N = \nu\,A_k^{1/2} P A_k^{1/2} = \nu A_k$ "
-        r"($A_k\mathbf 1 = 0$, so $A_k P = A_k$). The remaining $d-(K-1)$ directions of each "
-        r"$h_i$ are orthogonal to the rows of $W$: eigenvalue 0.",
+        r"The non-zero eigenvalues of $W^\top (A_k W)/N$ are those of $A_k W W^\top/N = "
+        r"\nu A_k P$ (non-zero eigenvalues of $XY$ and $YX$ agree: Horn & Johnson (2013), *Matrix "
+        r"Analysis*, Theorem 1.3.22), and $A_k P = A_k - (A_k\mathbf 1)\mathbf 1^\top/K = A_k$ "
+        r"because $A_k\mathbf 1 = 0$ (checked above). So each $d\times d$ block has the non-zero "
+        r"eigenvalues of $\nu A_k$, with their multiplicities, and 0 on the rest.",
     )
-    mH = (N, N * (K - 2), N * (d - K + 1))
-    D.identity("H-block multiplicities sum to the dimension d N", sum(mH), d * N)
-    return nu_g
+    nonzero = [(nu_g * v, m) for v, m in A.pairs if v != 0]
+    zero = d - sum(m for _, m in nonzero)
+    D.identity("H-block zero multiplicity per sample: d minus the non-zero multiplicities of A_k = d - K + 1",
+               zero, d - K + 1, display=sp.Symbol("d") - sp.Add(*[sp.Symbol(f"m_{{{i}}}") for i in
+                                                                  range(len(nonzero))], evaluate=False),
+               text=r"$m_i$: the multiplicities of the non-zero eigenvalues of $A_k$ ($K-2$ and $1$).")
+    per_sample = [(sp.Integer(0), zero)] + nonzero
+    pairs = [(v, N * m) for v, m in per_sample]
+    D.identity("H-block multiplicities sum to the dimension d N", sum(m for _, m in pairs), d * N)
+    return HBlock(nu_g, per_sample, pairs)
 
 
-def w_block_kronecker(D: Derivation, S: Symbols) -> sp.Expr:
-    """The W-block as mu Q on K x K matrices, its four eigenvector families,
-    family (a) (eigenvalue lambda_t) and (b) (kernel); returns mu = ||h||^2/(K-1)."""
+class WKronecker(NamedTuple):
+    """The W-block as mu Q, and the verified pairs of families (a), (b)."""
+
+    mu: sp.Expr  # ||h||^2 / (K-1)
+    pairs: Pairs  # eigenvalues of Q: [(lambda_t, 1) family (a), (0, K-1) family (b)]
+
+
+def w_block_kronecker(D: Derivation, S: Symbols, A: SoftmaxSpectrum) -> WKronecker:
+    """The W-block as mu Q on K x K matrices (Appendix E, eq. (56): four
+    eigenvalues), its four eigenvector families, family (a) (eigenvalue
+    lambda_t) and (b) (kernel), checked column by column with the A_k
+    identities of `softmax_hessian` and the I, J algebra for symbolic K."""
     K, h2 = S.K, S.h2
     D.cited(
         "W-block in Kronecker form",
@@ -274,7 +340,9 @@ def w_block_kronecker(D: Derivation, S: Symbols) -> sp.Expr:
         r"(I\otimes \bar H^\top)$ with $\mathcal D = \sum_k A_k\otimes e_k e_k^\top$. Non-zero "
         r"eigenvalues of $XY$ and $YX$ agree, so they are those of "
         r"$\tfrac1K\mathcal D (I\otimes\bar H^\top\bar H) = \mu\,\mathcal D(I\otimes P)$: "
-        r"on $K\times K$ matrices $Y$, $Q(Y) = [A_1 y_1,\dots,A_K y_K]\,P$ ($y_k$ the columns).",
+        r"on $K\times K$ matrices $Y$, $Q(Y) = [A_1 y_1,\dots,A_K y_K]\,P$ ($y_k$ the columns); "
+        r"as $P^2 = P$, the non-zero eigenvalues of $Q$ are those of $Y\mapsto Q(Y)P$ on "
+        r"$\{Y: YP = Y\}$, of dimension $K(K-1)$.",
         source=r"chain rule for $z_i = Wh_i + b$ (Magnus & Neudecker (2019), *Matrix Differential "
                r"Calculus*, 3rd ed., Ch. 10); $(A\otimes B)(C\otimes D) = AC\otimes BD$ (Horn & Johnson "
                r"(1991), *Topics in Matrix Analysis*, Lemma 4.2.10); $XY$ and $YX$ have the same non-zero "
@@ -287,19 +355,24 @@ def w_block_kronecker(D: Derivation, S: Symbols) -> sp.Expr:
         "Four families of eigenvectors of Q (on Y with Y P = Y, dimension K(K-1))",
         r"(a) $Y = P$; (b) $Y = \mathbf 1 v^\top$, $v\perp\mathbf 1$; "
         r"(c) $Y = \operatorname{diag}(v) - (v\mathbf 1^\top + \mathbf 1 v^\top)/K$, $v\perp\mathbf 1$; "
-        r"(d) $Y$ with zero diagonal and zero row and column sums. They are mutually orthogonal "
-        r"(Frobenius) and their dimensions add up to $K(K-1)$, so they exhaust the space.",
+        r"(d) $Y$ with zero diagonal and zero row and column sums. Each eigen-equation is checked "
+        r"below, and so are the mutual (Frobenius) orthogonality and the dimensions, which add up to "
+        r"$K(K-1)$: the families exhaust the space.",
     )
-    # (a) columns of P are e_k - 1/K: eigenvectors of A_k with lambda_t.
-    a_, b_ = sp.symbols("a b")  # (a I + b J)^2 = a^2 I + (2 a b + K b^2) J
-    D.identity("(a) Q(P) = lambda_t P P = lambda_t P: P^2 = P (coefficient of J)",
-               -2 / K + K * (1 / K) ** 2, -1 / K,
-               display=sp.Subs(2 * a_ * b_ + K * b_**2, (a_, b_), (1, -1 / K)),
-               text=r"$(aI + bJ)^2 = a^2 I + (2ab + Kb^2)J$ ($J^2 = KJ$) at $P = I - J/K$.")
-    # (b) columns proportional to 1 are killed by A_k.
-    D.note("(b) Q(1 v^T) = 0", r"Every column of $\mathbf 1 v^\top$ is a multiple of $\mathbf 1$, and "
-           r"$A_k\mathbf 1 = 0$: a $(K-1)$-dimensional kernel.")
-    return mu_g
+    P = IJ(sp.Integer(1), -1 / K, K)  # P = I - J/K
+    PP = P * P
+    D.identity("(a) columns of P are e_k - 1/K, so D(P) = lambda_t P (A_k); Q(P) = lambda_t P^2 = lambda_t P: "
+               "coefficient of J in P^2", PP.b, P.b, display=r"b_{P^2} = 2ab + Kb^2",
+               text=r"In the algebra $aI + bJ$ ($J^2 = KJ$, `ufm.core.ij_algebra.IJ`): "
+                    r"$(aI+bJ)^2 = a^2 I + (2ab + Kb^2)J$, at $a = 1$, $b = -1/K$.")
+    D.identity("(a) coefficient of I in P^2", PP.a, P.a, display=r"a_{P^2} = a^2")
+    s = sp.Symbol(r"s_v")  # 1^T v
+    D.identity("(b) column k of D(1 v^T) is v_k A_k 1 = 0 (A_k 1 = 0 above); (1 v^T) P = 1 v^T: "
+               "P v = v + b_P (1^T v) 1", (P.b * s).subs(s, 0), 0, display=sp.Subs(P.b * s, s, 0))
+    m_b = P.eigenvalues()[0][1]  # 1-perp: the eigenvalue-1 space of P
+    D.identity("(b) dimension: v ranges over 1-perp (eigenvalue 1 of P), v -> 1 v^T is injective",
+               m_b, K - 1, display=r"\dim\ker(P - I)")
+    return WKronecker(mu_g, [(A.lam_t, sp.Integer(1)), (sp.Integer(0), m_b)])
 
 
 def w_block_family_c(D: Derivation, S: Symbols) -> sp.Expr:
@@ -332,27 +405,79 @@ def w_block_family_c(D: Derivation, S: Symbols) -> sp.Expr:
 
 
 class WMultiplicities(NamedTuple):
-    """W-block multiplicities (Piecewise in K >= 3)."""
+    """The W-block spectrum (Piecewise in K >= 3), from the verified families."""
 
     m_s: sp.Expr  # of mu lambda_s, family (c)
     m_n: sp.Expr  # of mu p_nt, family (d)
     m0: sp.Expr  # of 0
+    pairs: Pairs  # the W-block of the loss: [(0, m0), (mu p_nt, m_n), (mu lambda_s, m_s), (mu lambda_t, 1)]
 
 
-def w_block_multiplicities(D: Derivation, S: Symbols) -> WMultiplicities:
-    """Family (d) (eigenvalue p_nt), the dimension counts, the exact
-    characteristic polynomial for K = 2, 3, 4, and the multiplicities."""
-    K, d = S.K, S.d
-    D.note("(d) Q(Y) = p_nt Y", r"Each column $y_k$ vanishes at entry $k$ and sums to 0, so "
-           r"$A_k y_k = p_{nt} y_k$; zero row sums give $YP = Y$.")
+def _family_d_dimension(D: Derivation, S: Symbols) -> sp.Expr:
+    """dim {Y : Y 1 = 0, 1^T Y = 0, diag Y = 0} = (K-1)^2 - K for symbolic K >= 3:
+    the first two constraints cut out range(P (x) P), of dimension tr(P)^2
+    (P idempotent), on which the diagonal map onto R^K is surjective."""
+    K = S.K
+    P = IJ(sp.Integer(1), -1 / K, K)
+    D.identity("(d) {Y : Y 1 = 0, 1^T Y = 0} = {P Z P}: dimension rank(P (x) P) = tr(P)^2 (P^2 = P)",
+               P.trace() ** 2, (K - 1) ** 2, display=r"(\operatorname{tr}P)^2")
+    # diag(P E_kk P) = (P_jk^2)_j = 1/K^2 1 + (1 - 2/K) e_k; diag(P) = (1 - 1/K) 1.
+    on1, onk = (P.b) ** 2, (P.a + P.b) ** 2 - P.b**2
+    t = on1 / (P.a + P.b)  # the multiple of P that cancels the 1-component
+    D.identity("(d) diag(P E_kk P - t P) has no 1-component for t = 1/(K(K-1))", on1 - t * (P.a + P.b), 0,
+               display=r"\tfrac{1}{K^2} - t\,(1 - \tfrac1K)",
+               text=r"$\operatorname{diag}(PE_{kk}P)_j = P_{jk}^2$: $\tfrac1{K^2}\mathbf 1 + (1-\tfrac2K)e_k$; "
+                    r"$\operatorname{diag}P = (1-\tfrac1K)\mathbf 1$.")
+    D.identity("(d) its e_k-component is 1 - 2/K != 0 for K >= 3: the diagonal map is onto R^K",
+               onk, 1 - 2 / K, display=r"(1-\tfrac1K)^2 - \tfrac1{K^2}")
+    m_n = sp.expand((K - 1) ** 2 - K)
+    D.identity("(d) dimension (K-1)^2 - K = K^2 - 3K + 1 (K >= 3)", m_n, K**2 - 3 * K + 1,
+               display=(K - 1) ** 2 - K,
+               text=r"Equivalently the $3K$ constraints have rank $(2K-1) + K = 3K - 1$: their only "
+                    r"dependency is that the row sums and the column sums both add up to $\mathbf 1^\top Y\mathbf 1$.")
     checks = {Kc: _zero_diag_space_dim(Kc) for Kc in (3, 4, 5, 6)}
-    D.identity("(d) dimension K^2 - 3K + 1 (K >= 3): number of K = 3..6 where the rank count differs",
-               sum(int(checks[Kc] != Kc**2 - 3 * Kc + 1) for Kc in checks), 0,
+    D.identity("(d) cross-check: number of K = 3..6 where a rank count of the constraints differs",
+               sum(int(checks[Kc] != m_n.subs(K, Kc)) for Kc in checks), 0,
                display=r"\#\{K\in\{3,\dots,6\}:\ \dim\{Y:\operatorname{diag}Y = 0,\ Y\mathbf 1 = 0,"
                        r"\ \mathbf 1^\top Y = 0\}\ne K^2 - 3K + 1\}",
-               text="The dimension is computed as a rank count of the linear constraints.")
+               text="The rank of the explicit 3K x K^2 constraint matrix, for K = 3..6.")
+    return m_n
+
+
+def _families_orthogonal(D: Derivation, S: Symbols) -> None:
+    """The six Frobenius inner products of the families vanish (v, v' orthogonal to 1;
+    s = 1^T v, Y_d with zero trace, row and column sums)."""
+    K = S.K
+    s, V = sp.symbols(r"s_v \|v\|^2")
+    # <Y_1, Y_2> = tr(Y_1^T Y_2) expanded in s, |v|^2 and the (d) constraints (all 0 for (d))
+    prods = {
+        "<P, 1 v^T> = 1^T P v = (1 - K/K) s": (1 - K / K) * s,
+        "<P, Y_c> = tr Y_c - 1^T Y_c 1 / K = s(1 - 2/K) + s/K": s * (1 - 2 / K) + s / K,
+        "<1 v^T, Y_c> = 1^T Y_c v = |v|^2 - s^2/K - |v|^2": V - s**2 / K - V,
+    }
+    for title, e in prods.items():
+        D.identity(f"families (a), (b), (c) orthogonal: {title} = 0 at s = 0", e.subs(s, 0), 0,
+                   display=sp.Subs(e, s, 0))
+    D.note("families (a)-(c) orthogonal to (d)",
+           r"$\langle P, Y_d\rangle = \operatorname{tr}Y_d - \mathbf 1^\top Y_d\mathbf 1/K$, "
+           r"$\langle \mathbf 1v^\top, Y_d\rangle = (\mathbf 1^\top Y_d)v$, "
+           r"$\langle Y_c, Y_d\rangle = \sum_j v_j (Y_d)_{jj} - (v^\top Y_d\mathbf 1 + \mathbf 1^\top Y_d v)/K$: "
+           r"each is a combination of the diagonal, row sums and column sums of $Y_d$, all zero.")
+
+
+def w_block_multiplicities(D: Derivation, S: Symbols, A: SoftmaxSpectrum, Wk: WKronecker,
+                           lam_s: sp.Expr) -> WMultiplicities:
+    """Family (d) (eigenvalue p_nt), the dimension counts, the exact
+    characteristic polynomial for K = 2, 3, 4, and the W-block spectrum
+    assembled from the verified pairs of families (a)-(d)."""
+    K, d, pnt = S.K, S.d, S.pnt
+    r = sp.Symbol(r"r_Y")  # a row sum of Y
+    D.identity("(d) columns y_k have (y_k)_k = 0 and 1^T y_k = 0: A_k y_k = p_nt y_k (above); "
+               "Y P = Y - (Y 1) 1^T / K = Y when Y 1 = 0", (r / K).subs(r, 0), 0, display=sp.Subs(r / K, r, 0))
+    m_n3 = _family_d_dimension(D, S)
+    _families_orthogonal(D, S)
     D.identity("(a)-(d) dimensions add up to K(K-1) (K >= 3)",
-               1 + (K - 1) + (K - 1) + (K**2 - 3 * K + 1), K * (K - 1))
+               1 + Wk.pairs[1][1] + (K - 1) + m_n3, K * (K - 1))
     D.identity("exact characteristic polynomial of Q for K = 2, 3, 4: number of mismatches",
                sum(int(not _charpoly_confirms(Kc)) for Kc in (2, 3, 4)), 0,
                display=r"\#\{K\in\{2,3,4\}:\ \det(x - Q)\ne(x-\lambda_t)(x-\lambda_s)^{K-1}"
@@ -361,13 +486,16 @@ def w_block_multiplicities(D: Derivation, S: Symbols) -> WMultiplicities:
                     r"$(x-\lambda_t)x^{3}$.")
     K3 = sp.Ge(K, 3)
     m_s = sp.Piecewise((K - 1, K3), (0, True))
-    m_n = sp.Piecewise((K**2 - 3 * K + 1, K3), (0, True))
-    m0W = K * d - 1 - m_s - m_n
+    m_n = sp.Piecewise((m_n3, K3), (0, True))
+    # non-zero eigenvalues of Q, ascending (p_nt <= lambda_s <= lambda_t, see at_minimizer): (d), (c), (a)
+    nonzero_Q = [(pnt, m_n), (lam_s, m_s)] + [(v, m) for v, m in Wk.pairs if v != 0]
+    nonzero = [(Wk.mu * v, m) for v, m in nonzero_Q]
+    m0W = K * d - sum(m for _, m in nonzero)
     D.identity("W-block zero multiplicity (K >= 3): Kd - (K-1)^2 = K(d-K+1) + (K-1)",
-               K * d - 1 - (K - 1) - (K**2 - 3 * K + 1), K * (d - K + 1) + (K - 1))
+               K * d - 1 - (K - 1) - m_n3, K * (d - K + 1) + (K - 1), display=r"Kd - 1 - (K-1) - (K^2-3K+1)")
     D.identity("W-block zero multiplicity (K = 2): 2d - 1",
                m0W.subs(K, 2), 2 * d - 1, display=sp.Subs(m0W, K, 2))
-    return WMultiplicities(m_s, m_n, m0W)
+    return WMultiplicities(m_s, m_n, m0W, [(sp.Integer(0), m0W)] + nonzero)
 
 
 class AtMinimizer(NamedTuple):
@@ -378,13 +506,17 @@ class AtMinimizer(NamedTuple):
     lt: sp.Expr  # lambda_t = K p_t p_nt
     ls: sp.Expr  # lambda_s = p_nt((K-1) p_t + p_nt)
     spectra: dict  # (block, reading) -> [(eigenvalue, multiplicity), ...]
+    h_per_sample: list  # one sample's d x d H-block of the loss, [(eigenvalue, multiplicity)]
 
 
-def at_minimizer(D: Derivation, S: Symbols, X: Minimizer, mu_g: sp.Expr, nu_g: sp.Expr,
-                 lam_t: sp.Expr, lam_s: sp.Expr, mW: WMultiplicities) -> AtMinimizer:
+def at_minimizer(D: Derivation, S: Symbols, X: Minimizer, A: SoftmaxSpectrum, H: HBlock,
+                 Wk: WKronecker, lam_s: sp.Expr, mW: WMultiplicities) -> AtMinimizer:
     """Evaluate the block spectra at the minimizer: the scales mu, nu, the
-    ordering lambda_t >= lambda_s >= p_nt, and both readings of both blocks."""
-    K, N, d, lW, lH, c = S.K, S.N, S.d, S.lW, S.lH, S.c
+    ordering lambda_t >= lambda_s >= p_nt, and both readings of both blocks,
+    each the verified pairs of `h_block` / `w_block_multiplicities` evaluated
+    (the full reading adds lambda_W I or lambda_H I: every eigenvalue shifts)."""
+    mu_g, nu_g, lam_t = Wk.mu, H.nu, A.lam_t
+    K, lW, lH, c = S.K, S.lW, S.lH, S.c
     pt, pnt, on_simplex = S.pt, S.pnt, S.on_simplex
     at_min = {S.pt: X.p_t, S.pnt: X.p_nt, S.w2: X.w2, S.h2: X.h2}
     mu = mu_g.subs(at_min)
@@ -408,15 +540,15 @@ def at_minimizer(D: Derivation, S: Symbols, X: Minimizer, mu_g: sp.Expr, nu_g: s
 
     lt_v = lam_t.subs(at_min)
     ls_v = lam_s.subs(at_min)
-    W_loss = [(0, mW.m0), (mu * X.p_nt, mW.m_n), (mu * ls_v, mW.m_s), (mu * lt_v, 1)]
-    H_loss = [(0, N * (d - K + 1)), (nu * X.p_nt, N * (K - 2)), (nu * lt_v, N)]
+    W_loss = [(v.subs(at_min), m) for v, m in mW.pairs]
+    H_loss = [(v.subs(at_min), m) for v, m in H.pairs]
     spectra = {
         ("W", "loss"): W_loss,
         ("W", "full"): [(lW + v, m) for v, m in W_loss],
         ("H", "loss"): H_loss,
         ("H", "full"): [(lH + v, m) for v, m in H_loss],
     }
-    return AtMinimizer(mu, nu, lt_v, ls_v, spectra)
+    return AtMinimizer(mu, nu, lt_v, ls_v, spectra, [(v.subs(at_min), m) for v, m in H.per_sample])
 
 
 def full_ratio(S: Symbols, X: Minimizer) -> sp.Expr:
@@ -559,10 +691,9 @@ def joint_off_span(D: Derivation, S: Symbols, X: Minimizer, A: AtMinimizer) -> l
     D.identity("rotation null directions: (K-1)(d-K+1) + (K-1)(K-2)/2 = (K-1)(2d-K)/2",
                (K - 1) * (d - K + 1) + (K - 1) * (K - 2) / 2, (K - 1) * (2 * d - K) / 2)
     D.symbols["lambda_b"] = lb
-    return [
-        (lH + A.nu * A.lt, K * (n - 1)),
-        (lH + A.nu * X.p_nt, K * (n - 1) * (K - 2)),
-        (lH, K * (n - 1) * (d - K + 1)),
+    # within-class deviations: the full H-block of one sample, K(n-1) times (verified pairs of h_block)
+    within = [(lH + v, K * (n - 1) * m) for v, m in reversed(A.h_per_sample)]
+    return within + [
         (lb, sp.Integer(1)),
         (lW + lH, (K - 1) * (d - K + 1)),
         (lW, d - K + 1),
@@ -721,12 +852,12 @@ def derive() -> Derivation:
     X = minimizer_values(M)
     D = new_derivation(S)
     setting(D)
-    lam_t = softmax_hessian(D, S)
-    nu_g = h_block(D, S)
-    mu_g = w_block_kronecker(D, S)
+    Ak = softmax_hessian(D, S)
+    H = h_block(D, S, Ak)
+    Wk = w_block_kronecker(D, S, Ak)
     lam_s = w_block_family_c(D, S)
-    mW = w_block_multiplicities(D, S)
-    A = at_minimizer(D, S, X, mu_g, nu_g, lam_t, lam_s, mW)
+    mW = w_block_multiplicities(D, S, Ak, Wk, lam_s)
+    A = at_minimizer(D, S, X, Ak, H, Wk, lam_s, mW)
     kappa = condition_numbers(D, S, X, A)
     g = alpha_derivatives(D, S, X)
     nullity = joint_nullity_steps(D, S)

@@ -26,11 +26,19 @@ Theorem 4.1 derivation; `point` asserts that the logits are rho P and the
 gradient of the objective vanishes there, exactly.
 
 Exactness. After substitution the entries are polynomials in sqrt(log 2)
-(log r = K log 2; coefficients in Q, Q(sqrt 3) or Q(sqrt 5)); we write sigma
-for sqrt(log 2) and compare the characteristic polynomials as polynomials in
-(x, sigma). Equal polynomials are equal at sigma = sqrt(log 2); different ones
-differ there too, because log 2 is transcendental (Lindemann), so the
-comparison is exactly the comparison at the real point.
+(log r = K log 2) and square roots of integers (sqrt 2, sqrt 3, sqrt 5 from
+the ETF coordinates and the norms); we write sigma for sqrt(log 2). A
+diagonal similarity D M D^{-1} (`rational_form`: D scales each variable by
+sigma^{g_i} prod_p sqrt(p)^{g_i,p}, the grading found on the matrix itself and
+checked entry by entry) leaves the characteristic polynomial unchanged and
+makes the matrix A_0 + tau A_1 over QQ, tau = sigma^2. Its characteristic
+polynomial has degree at most rank(A_1) in tau, so its values at rank(A_1) + 1
+rational points tau (characteristic polynomials of rational matrices, fast)
+determine it: Newton interpolation gives it exactly as a polynomial in
+(x, sigma), compared with the derived one as polynomials. Equal polynomials
+are equal at sigma = sqrt(log 2); different ones differ there too, because
+log 2 is transcendental (Lindemann), so the comparison is exactly the
+comparison at the real point.
 
 >>> case = exact_case(2, 1, 1)
 >>> compare(case, "W", "loss").equal
@@ -146,21 +154,28 @@ def variables(K: int, d: int, n: int) -> Variables:
     return Variables(W, H, b)
 
 
-def objective(case: ExactCase, V: Variables) -> tuple[sp.Expr, sp.Expr]:
-    """(data term, regularizer) of the UFM objective, eq. (9)-(10), as SymPy
-    expressions: (1/N) sum_i [log sum_j exp(z_ij) - y_k . z_i] with
-    z_i = W h_i + b, and lam_W/2 ||W||^2 + lam_H/2 ||H||^2 + lam_b/2 ||b||^2."""
+def objective_terms(case: ExactCase, V: Variables) -> tuple[list, list]:
+    """The summands of the UFM objective, eq. (9)-(10): the N data terms
+    (1/N)[log sum_j exp(z_ij) - y_k . z_i] with z_i = W h_i + b, and the
+    weight-decay terms lam/2 v^2, one per variable."""
     K, N, n, alpha = case.K, case.N, case.n, case.alpha
-    data = sp.Integer(0)
+    data = []
     for i in range(N):
         k = i // n
         z = V.W * V.H[:, i] + V.b
         y = [(1 - alpha) * int(j == k) + alpha / K for j in range(K)]
-        data += sp.log(sum(sp.exp(z[j]) for j in range(K))) - sum(y[j] * z[j] for j in range(K))
-    data = data / N
-    reg = (case.lam_W * sum(w**2 for w in V.W) + case.lam_H * sum(h**2 for h in V.H)
-           + case.lam_b * sum(c**2 for c in V.b)) / 2
+        data.append((sp.log(sum(sp.exp(z[j]) for j in range(K))) - sum(y[j] * z[j] for j in range(K))) / N)
+    reg = ([case.lam_W * w**2 / 2 for w in V.W] + [case.lam_H * h**2 / 2 for h in V.H]
+           + [case.lam_b * c**2 / 2 for c in V.b])
     return data, reg
+
+
+def objective(case: ExactCase, V: Variables) -> tuple[sp.Expr, sp.Expr]:
+    """(data term, regularizer) of the UFM objective, eq. (9)-(10), as SymPy
+    expressions: (1/N) sum_i [log sum_j exp(z_ij) - y_k . z_i] and
+    lam_W/2 ||W||^2 + lam_H/2 ||H||^2 + lam_b/2 ||b||^2."""
+    data, reg = objective_terms(case, V)
+    return sp.Add(*data), sp.Add(*reg)
 
 
 def _minimizer_values(case: ExactCase) -> dict:
@@ -221,43 +236,161 @@ def gradient_at_point(case: ExactCase) -> list:
 
 def hessian_at_point(case: ExactCase, block: str, reading: str) -> sp.Matrix:
     """`sympy.hessian` of the objective (reading "loss": data term, "full":
-    with the weight decays) w.r.t. `block` ("W", "H" or "WHb"), at the point."""
+    with the weight decays) w.r.t. `block` ("W", "H" or "WHb"), at the point.
+
+    Taken summand by summand (the Hessian of a sum is the sum of the
+    Hessians): each sample's term only involves W, its own h_i and b, and
+    differentiating it in those variables alone is several times faster than
+    differentiating the whole sum in all of them (a term's derivatives in a
+    variable it does not contain vanish; `free_symbols` decides which)."""
     V = variables(case.K, case.d, case.n)
-    data, reg = objective(case, V)
+    data, reg = objective_terms(case, V)
     xs = V.flat(block)
-    Hs = sp.hessian(data, xs)
-    if reading == "full":
-        Hs = Hs + sp.hessian(reg, xs)
+    index = {v: i for i, v in enumerate(xs)}
     vals = point(case, V)
-    return Hs.applyfunc(lambda e: _at(e, vals, case))
+    M = sp.zeros(len(xs), len(xs))
+    for term in data + (reg if reading == "full" else []):
+        local = [v for v in xs if v in term.free_symbols]
+        if not local:
+            continue
+        Hl = sp.hessian(term, local)
+        for a, va in enumerate(local):
+            for b, vb in enumerate(local):
+                if Hl[a, b] != 0:
+                    M[index[va], index[vb]] += _at(Hl[a, b], vals, case)
+    return M.applyfunc(sp.expand)
 
 
 def _poly(expr: sp.Expr) -> sp.Poly:
     return sp.Poly(sp.expand(expr), X, SIGMA, extension=True)
 
 
+TAU = sp.Symbol("tau")  # sigma^2 = log 2
+
+
+def _parities(M: sp.Matrix, gens: list) -> dict:
+    """{(i, j): exponent parities of the generators} for the non-zero entries;
+    every monomial of an entry must have the same parities."""
+    out = {}
+    for i in range(M.rows):
+        for j in range(M.cols):
+            if M[i, j] == 0:
+                continue
+            pars = {tuple(e % 2 for e in m) for m in sp.Poly(M[i, j], *gens).monoms()}
+            if len(pars) != 1:
+                raise ArithmeticError(f"entry ({i}, {j}) mixes parities of {gens}: {M[i, j]}")
+            out[i, j] = pars.pop()
+    return out
+
+
+def _grading(M: sp.Matrix, gens: list) -> list:
+    """Per variable, exponents g_i in {0, 1} (one per generator) with every
+    entry M_ij homogeneous of parity g_i + g_j (mod 2), found along the
+    non-zero pattern and then checked on every entry."""
+    par = _parities(M, gens)
+    zero = (0,) * len(gens)
+    g: list = [None] * M.rows
+    for root in range(M.rows):
+        if g[root] is not None:
+            continue
+        g[root], todo = zero, [root]
+        while todo:
+            i = todo.pop()
+            for j in range(M.cols):
+                if (i, j) in par and g[j] is None:
+                    g[j] = tuple((p - q) % 2 for p, q in zip(par[i, j], g[i]))
+                    todo.append(j)
+    for (i, j), p in par.items():
+        if p != tuple((a + b) % 2 for a, b in zip(g[i], g[j])):
+            raise ArithmeticError(f"no grading: entry ({i}, {j}) has parities {p}")
+    return g
+
+
+def rational_form(M: sp.Matrix) -> list:
+    """Matrices [A_0, A_1, ...] over QQ with D M D^{-1} = sum_k tau^k A_k
+    (tau = sigma^2) for a diagonal D: the same characteristic polynomial.
+
+    The entries of M are polynomials in sigma and square roots sqrt(p) (from
+    the ETF coordinates and the norms). With the grading g of `_grading`,
+    D = diag(prod_gen gen^{g_i}) turns M_ij into M_ij gen^{g_i - g_j}, whose
+    monomials have even exponents only: sigma^2 = tau, sqrt(p)^2 = p."""
+    roots = {a for e in M for a in e.atoms(sp.Pow) if a.exp == sp.Rational(1, 2) and a.base.is_Integer}
+    # sqrt(6) = sqrt(2) sqrt(3): one generator t_p per prime (SymPy keeps sqrt(m) for m squarefree)
+    primes = sorted({q for a in roots for q in sp.factorint(a.base)})
+    t = {q: sp.Symbol(f"t_{q}") for q in primes}
+    ts = {a: sp.prod([t[q] ** e for q, e in sp.factorint(a.base).items()]) for a in roots}
+    gens = [SIGMA] + [t[q] for q in primes]
+    sq = [TAU] + primes  # gen^2
+    Mt = M.applyfunc(lambda e: sp.expand(e.xreplace(ts)))
+    g = _grading(Mt, gens)
+    out: dict = {}
+    for i in range(M.rows):
+        for j in range(M.cols):
+            if Mt[i, j] == 0:
+                continue
+            for mono, coef in sp.Poly(Mt[i, j], *gens).terms():
+                e = [m + a - b for m, a, b in zip(mono, g[i], g[j])]  # all even (grading)
+                val = sp.Rational(coef) * sp.prod([s ** (k // 2) for s, k in zip(sq[1:], e[1:])])
+                A = out.setdefault(e[0] // 2, sp.zeros(M.rows, M.cols))
+                A[i, j] += val
+    return [out.get(k, sp.zeros(M.rows, M.cols)) for k in range(max(out, default=0) + 1)]
+
+
+def tau_degree_bound(As: list) -> int:
+    """A bound on the degree in tau of det(x - sum_k tau^k A_k): rank(A_1)
+    when the entries are at most linear in tau (det(X - tau A_1) is a sum over
+    row subsets S of +-tau^|S| det(rows S of A_1, the rest of X), zero when
+    |S| > rank A_1); otherwise the sum over rows of the largest degree."""
+    if len(As) <= 2:
+        return DomainMatrix.from_Matrix(As[1]).convert_to(sp.QQ).rank() if len(As) == 2 else 0
+    n = As[0].rows
+    return sum(max((k for k, A in enumerate(As) if any(A[i, j] != 0 for j in range(n))), default=0)
+               for i in range(n))
+
+
+def _interpolate(points: list, values: list) -> list:
+    """Newton interpolation over QQ: dense coefficients (low to high) of the
+    polynomial of degree < len(points) through (points, values)."""
+    QQ = sp.QQ
+    c = list(values)
+    for k in range(1, len(points)):
+        for i in range(len(points) - 1, k - 1, -1):
+            c[i] = (c[i] - c[i - 1]) / (points[i] - points[i - k])
+    poly = [QQ(0)] * len(points)
+    for k in range(len(points) - 1, -1, -1):  # Horner on the Newton basis
+        poly = [QQ(0)] + poly[:-1]  # times tau
+        poly = [p - points[k] * q for p, q in zip(poly, poly[1:] + [QQ(0)])]
+        poly[0] += c[k]
+    return poly
+
+
 def hessian_charpoly(case: ExactCase, block: str, reading: str) -> sp.Expr:
     """det(x I - Hessian) expanded, in x and sigma (exact).
 
-    Square roots of integers in the entries (sqrt 2, sqrt 3, sqrt 5 from the
-    ETF coordinates and norms) are replaced by fresh symbols t_p, so the matrix
-    lives in QQ[sigma, t_p, ...] where `DomainMatrix.charpoly` is fast
-    (division free, with whatever block-triangular structure it detects);
-    t_p -> sqrt(p) afterwards is a ring homomorphism, so it commutes with the
-    division-free computation."""
+    `rational_form` writes a matrix similar to the Hessian as sum_k tau^k A_k
+    over QQ (tau = sigma^2); its characteristic polynomial has degree at most
+    D = `tau_degree_bound` in tau, so it is determined by its values at the
+    D + 1 points tau = 0, 1, ..., D: each is the characteristic polynomial of
+    a rational matrix (`DomainMatrix.charpoly`, which also splits off the
+    diagonal blocks it finds), and Newton interpolation coefficient by
+    coefficient recovers the polynomial in (x, tau) exactly."""
     M = hessian_at_point(case, block, reading)
-    roots = sorted({a for e in M for a in e.atoms(sp.Pow)
-                    if a.exp == sp.Rational(1, 2) and a.base.is_Integer}, key=str)
-    ts = {a: sp.Symbol(f"t_{a.base}") for a in roots}
-    M = M.applyfunc(lambda e: sp.expand(e.xreplace(ts)))
-    dM = DomainMatrix.from_Matrix(M)
-    if dM.domain.is_EX:  # pragma: no cover - an entry is not a polynomial
-        raise ArithmeticError(f"Hessian entries outside a polynomial ring: {M}")
-    coeffs = dM.charpoly()
-    dom = dM.domain
+    forms = rational_form(M)
+    D = tau_degree_bound(forms)
+    As = [DomainMatrix.from_Matrix(A).convert_to(sp.QQ) for A in forms]
     n = M.rows
-    cp = sum(dom.to_sympy(c) * X ** (n - i) for i, c in enumerate(coeffs))
-    return sp.expand(cp.xreplace({t: a for a, t in ts.items()}))
+    taus = [sp.QQ(t) for t in range(D + 1)]
+    rows = []
+    for t in taus:
+        Mt = As[0]
+        for k, A in enumerate(As[1:], 1):
+            Mt = Mt + A * (t**k)
+        rows.append(Mt.charpoly())
+    cp = sp.Integer(0)
+    for i in range(n + 1):  # coefficient of x^(n - i)
+        coeffs = _interpolate(taus, [r[i] for r in rows])
+        cp += X ** (n - i) * sum(sp.QQ.to_sympy(a) * SIGMA ** (2 * k) for k, a in enumerate(coeffs))
+    return sp.expand(cp)
 
 
 def cached_charpoly(case: ExactCase, block: str, reading: str) -> tuple[sp.Expr, float]:
