@@ -22,6 +22,7 @@ from ufm.nc.hessian.derivation import (
     collect_results,
     condition_numbers,
     derive,
+    generic_ce,
     h_block,
     hessian_derivation,
     joint_in_span_2x2,
@@ -29,11 +30,14 @@ from ufm.nc.hessian.derivation import (
     joint_off_span,
     make_symbols,
     minimizer_values,
+    mismatch_count,
     new_derivation,
     setting,
+    softmax_cov,
     softmax_hessian,
     standard_block,
     summary,
+    two_sample_objective,
     w_block_family_c,
     w_block_kronecker,
     w_block_multiplicities,
@@ -163,7 +167,9 @@ def test_softmax_hessian_eigenvalues():
 def test_h_block_scale():
     D = fresh()
     Hb = h_block(D, S, softmax_hessian(fresh(), S))
-    assert verified_kinds(D) == ["cited", "cited", "identity", "identity", "definition", "identity", "identity"]
+    assert verified_kinds(D) == ["cited", "identity", "identity", "cited", "identity", "identity", "definition",
+                                 "identity", "identity"]
+    assert D.steps[1].lhs == 0 and D.steps[2].lhs == 0  # the mismatch counts of the structural checks
     K, d, n, pnt, w2 = 4, 5, 3, 1 / 28, 2 / 3
     nu = at(Hb.nu, **GENERIC)
     lt = np.linalg.eigvalsh(softmax_hessian_np(K, pnt, 0))[-1]
@@ -175,7 +181,8 @@ def test_h_block_scale():
 def test_w_block_kronecker_scale_and_family_a():
     D = fresh()
     Wk = w_block_kronecker(D, S, softmax_hessian(fresh(), S))
-    assert verified_kinds(D) == ["cited", "identity", "note"] + ["identity"] * 4
+    assert verified_kinds(D) == ["cited", "identity", "identity", "note"] + ["identity"] * 4
+    assert D.steps[1].lhs == 0  # the mismatch count of the Kronecker-form check
     assert Wk.pairs[1] == (0, S.K - 1)  # family (b): the kernel
     K, d, pnt, h2 = 4, 5, 1 / 28, 5 / 7
     top = np.linalg.eigvalsh(w_block_np(K, d, pnt, h2))[-1]
@@ -183,6 +190,35 @@ def test_w_block_kronecker_scale_and_family_a():
     assert at(Wk.mu * Wk.pairs[0][0], **GENERIC) == pytest.approx(top, rel=1e-13)
     assert at(Wk.pairs[0][0], **GENERIC) == pytest.approx(lt, rel=1e-13)
 
+
+
+# ---- the structural checks can fail: a wrong matrix is counted ---------------------
+
+
+def test_h_block_check_rejects_a_wrong_per_sample_block():
+    G = generic_ce(3, 2)
+    Hh = sp.hessian(G.ce, list(G.h))
+    assert mismatch_count(Hh, G.W.T * softmax_cov(G.p) * G.W) == 0
+    assert mismatch_count(Hh, G.W.T * sp.diag(*G.p) * G.W) == 4  # without the p p^T term
+    assert mismatch_count(Hh, G.W.T * softmax_cov(G.p) * G.W / 2) == 4
+
+
+def test_h_block_check_rejects_coupled_samples():
+    obj, G1, G2 = two_sample_objective()
+    hs = [*G1.h, *G2.h]
+    assert mismatch_count(sp.hessian(obj, hs)[:2, 2:], sp.zeros(2, 2)) == 0
+    assert mismatch_count(sp.hessian(obj, hs)[:2, :2], sp.zeros(2, 2)) == 4  # the own block is not 0
+    coupled = obj + sp.log(1 + sp.exp((G1.h.T * G2.h)[0]))  # a term in h_1 and h_2
+    assert mismatch_count(sp.hessian(coupled, hs)[:2, 2:], sp.zeros(2, 2)) == 4
+
+
+def test_w_block_check_rejects_the_wrong_kronecker_order():
+    G = generic_ce(3, 2)
+    Hw = sp.hessian(G.ce, list(G.W))  # vec(W) row-major
+    A, hh = softmax_cov(G.p), G.h * G.h.T
+    assert mismatch_count(Hw, sp.kronecker_product(A, hh)) == 0
+    assert mismatch_count(Hw, sp.kronecker_product(hh, A)) > 0  # column-major order
+    assert mismatch_count(Hw, sp.kronecker_product(sp.diag(*G.p), hh)) > 0  # without p p^T
 
 @pytest.mark.parametrize("K", [3, 4, 5])
 def test_w_block_family_c_eigenvalue(K):
@@ -359,4 +395,4 @@ def test_collect_results_and_derive_assemble_the_whole_joint_spectrum():
     assert at(res["nullity_rotation"]) == 9
     built = derive()
     assert built is not hessian_derivation()  # a fresh build, not the cached one
-    assert [s.title for s in built.steps] == titles and len(titles) == 90
+    assert [s.title for s in built.steps] == titles and len(titles) == 93
