@@ -60,3 +60,8 @@ def test_user_loss_arity_is_checked():
         ufm.Loss("bad", lambda x: x)
     with pytest.raises(ValueError, match="has no SymPy form"):
         ufm.Loss("nosym", lambda x, y: jnp.sum(x)).sympy([0], [1])
+
+
+def test_shift_invariance_tells_softmax_losses_from_mse():
+    assert ufm.cross_entropy_loss().shift_invariant(4) and ufm.focal_loss(2.0).shift_invariant(3)
+    assert not ufm.mse_loss().shift_invariant(4)

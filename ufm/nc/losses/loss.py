@@ -86,6 +86,18 @@ class Loss:
         theta = self.theta if theta is None else theta
         return self.symbolic(x, y, theta) if _arity(self.symbolic) == 3 else self.symbolic(x, y)
 
+    def shift_invariant(self, K: int) -> bool:
+        """loss(x + t 1, y) = loss(x, y), tested at one generic point (K logits).
+
+        True for the softmax losses (CE, focal): then the logit gradient's
+        columns sum to 0, a free bias is undetermined along 1, and the convex
+        relaxation's minimizer has rank <= K - 1. False for MSE.
+        """
+        x = jnp.linspace(-1.0, 2.0, K) * jnp.sqrt(2.0)
+        y = jnp.full(K, 1.0 / K)
+        v0, v1 = float(self.value(x, y)), float(self.value(x + 0.7, y))
+        return abs(v1 - v0) <= 1e-12 * max(1.0, abs(v0))
+
     @property
     def label(self) -> str:
         """Name with parameters, e.g. ``focal(gamma=2)``."""

@@ -375,20 +375,11 @@ def certifiable(problem: UFMProblem) -> str:
     if problem.bias and problem.lam_b == 0:
         return ("a free bias (lam_b = 0) needs a dual point with Lambda 1 = 0 exactly, which only the "
                 "cross-entropy conjugate provides here")
-    if problem.d < problem.K and not _shift_invariant(loss, problem.K):
+    if problem.d < problem.K and not loss.shift_invariant(problem.K):
         return (f"d={problem.d} < K={problem.K} with a loss that is not shift invariant: the convex "
                 "relaxation's minimizer may have rank K (a mean logit), so F* = P* is not guaranteed "
                 "and a gap would not refute optimality")
     return ""
-
-
-def _shift_invariant(loss, K: int) -> bool:
-    """loss(x + t 1, y) = loss(x, y) at a test point (softmax losses): then 1^T G = 0 and the
-    convex minimizer has rank <= K - 1 (step 11 of `derive`)."""
-    import jax.numpy as jnp
-
-    x, y = jnp.linspace(-1.0, 2.0, K), jnp.full(K, 1.0 / K)
-    return bool(abs(float(loss.value(x + 0.7, y)) - float(loss.value(x, y))) < 1e-12)
 
 
 def certify(problem: UFMProblem, params) -> Certificate:
