@@ -29,6 +29,7 @@ def verify(tmp_path, *args):
     (["--loss", "focal", "--gamma", "2", "--lam-b", "0"], {"minimizer.variant.certificate"}),
     (["--loss", "mse"], {"minimizer.variant.p_target"}),
     (["--no-bias"], {"minimizer.variant.bias"}),
+    (["--lam-b", "inf"], {"minimizer.variant.bias"}),
 ])
 def test_variant_checks_confirmed(tmp_path, variant, not_applicable):
     code, checks = verify(tmp_path, "--only", "minimizer,hessian", *SMALL, *variant)

@@ -35,13 +35,13 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _real(name):
+def _real(name, allow_inf: bool = False):
     def parse(text):
         try:
             v = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{name}={text!r} is not a number") from None
-        if not math.isfinite(v):
+        if not math.isfinite(v) and not (allow_inf and v == math.inf):
             raise argparse.ArgumentTypeError(f"{name}={text} is not finite")
         return v
 
@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=_real("alpha"), default=DEFAULTS["alpha"], help="label smoothing in [0, 1) (default %(default)s)")
     p.add_argument("--lam-W", dest="lam_W", type=_real("lam_W"), default=DEFAULTS["lam_W"], help="weight decay of W, > 0")
     p.add_argument("--lam-H", dest="lam_H", type=_real("lam_H"), default=DEFAULTS["lam_H"], help="weight decay of H, > 0")
-    p.add_argument("--lam-b", dest="lam_b", type=_real("lam_b"), default=DEFAULTS["lam_b"], help="weight decay of b, >= 0")
+    p.add_argument("--lam-b", dest="lam_b", type=_real("lam_b", allow_inf=True), default=DEFAULTS["lam_b"],
+                   help="weight decay of b, >= 0; inf is --no-bias")
     p.add_argument("--loss", default="ce", help="ce (the paper's), focal or mse (default %(default)s)")
     p.add_argument("--gamma", type=_real("gamma"), default=None, help="focal-loss parameter, >= 0 (default 2)")
     p.add_argument("--class-sizes", dest="class_sizes", default=None, metavar="N1,...,NK",
