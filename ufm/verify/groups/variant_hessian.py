@@ -82,7 +82,8 @@ def _joint_checks(ctx, sol, sv, common) -> list[CheckResult]:
     with Timer() as t:
         ev = np.linalg.eigvalsh(joint_hessian(sol.params, p))
     lmax = float(np.max(np.abs(ev)))
-    details = {**common, "lambda_max": lmax, "zero_rtol": ZERO_RTOL}
+    details = {**common, "lambda_max": lmax, "zero_rtol": ZERO_RTOL,
+               "joint_spectrum_measured": cluster_eigenvalues(ev, CLUSTER_RTOL, lmax)}
     psd = compare(check_id("psd"), GROUP, *_claim("psd"), 0.0, max(0.0, -float(ev[0])) / lmax, ZERO_RTOL,
                   relative=False, details={**details, "lambda_min": float(ev[0])}, seconds=t.seconds / 2,
                   why_tolerance="eigenvalues below ZERO_RTOL lambda_max count as 0 (Weyl: perturbation "
