@@ -56,6 +56,15 @@ def test_mse_without_bias_leaves_the_etf_when_d_ge_K(tmp_path):
     assert "rank K" in checks["minimizer.variant.certificate"]["details"]["reason"]
 
 
+def test_mse_without_bias_at_d_K_minus_1_has_one_flat_direction_more(tmp_path):
+    # off the simplex ETF the symmetry gives only a lower bound on the nullity; the excess is shown
+    code, checks = verify(tmp_path, "--only", "hessian", *SMALL, "--d", "2", "--loss", "mse", "--no-bias")
+    null = checks["hessian.variant.nullity"]
+    assert code == 0 and null["status"] == "confirmed"
+    assert null["details"]["comparison"].startswith("at least")
+    assert (null["expected"], null["observed"], null["details"]["excess_zero_eigenvalues"]) == (1, 2, 1)
+
+
 def test_focal_reduction_is_certified_to_30_digits(tmp_path):
     _, checks = verify(tmp_path, "--only", "minimizer", *SMALL, "--loss", "focal", "--gamma", "2")
     red = checks["minimizer.variant.rho"]["details"]["reduction"]

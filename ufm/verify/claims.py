@@ -237,8 +237,9 @@ _REGISTRY: tuple[Claim, ...] = (
        reading="stated for the norm-constrained Layer-Peeled Model; read here on the regularized UFM "
                "(weight decay), majority classes of R samples and minority classes of 1"),
     _c("ext.variant.hessian", "lit", "extension of Theorem 4.2 to your variant",
-       "At the variant's minimizer the Hessian is positive semi-definite, its null space is exactly "
-       "the rotation orbit (dimension (K-1)(2d-K)/2, + 1 for a free bias with a shift-invariant loss), "
+       "At the variant's minimizer the Hessian is positive semi-definite, its null space contains the "
+       "rotation orbit (dimension (K-1)(2d-K)/2 at rank K-1, + 1 for a free bias with a shift-invariant "
+       "loss) and, where the minimizer is the simplex ETF, is exactly that, "
        "and, where the reduction applies, the W- and H-block loss spectra follow from the per-sample "
        "loss Hessian at the reduced logits (the structure of Theorem 4.2, with the loss's own Hessian "
        "in place of diag(p) - p p^T).", "derived", "hessian",

@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=_real("alpha"), default=DEFAULTS["alpha"], help="label smoothing in [0, 1) (default %(default)s)")
     p.add_argument("--lam-W", dest="lam_W", type=_real("lam_W"), default=DEFAULTS["lam_W"], help="weight decay of W, > 0")
     p.add_argument("--lam-H", dest="lam_H", type=_real("lam_H"), default=DEFAULTS["lam_H"], help="weight decay of H, > 0")
-    p.add_argument("--lam-b", dest="lam_b", type=_real("lam_b", allow_inf=True), default=DEFAULTS["lam_b"],
-                   help="weight decay of b, >= 0; inf is --no-bias")
+    p.add_argument("--lam-b", dest="lam_b", type=_real("lam_b", allow_inf=True), default=None,
+                   help=f"weight decay of b, >= 0; inf is --no-bias (default {DEFAULTS['lam_b']})")
     p.add_argument("--loss", default="ce", help="ce (the paper's), focal or mse (default %(default)s)")
     p.add_argument("--gamma", type=_real("gamma"), default=None, help="focal-loss parameter, >= 0 (default 2)")
     p.add_argument("--class-sizes", dest="class_sizes", default=None, metavar="N1,...,NK",
@@ -138,11 +138,12 @@ def _validated(args, parser):
                              "allowed: --loss or --user-loss")
         if ":" not in args.user_loss:
             raise ValueError(f"user_loss={args.user_loss!r} is not MODULE:NAME; allowed: e.g. mylosses:hinge")
-    if args.no_bias and args.lam_b != DEFAULTS["lam_b"]:
+    if args.no_bias and args.lam_b is not None:
         raise ValueError(f"lam_b={args.lam_b:g} with --no-bias: without a bias there is no lam_b; "
                          "allowed: one of --lam-b, --no-bias")
+    lam_b = DEFAULTS["lam_b"] if args.lam_b is None else args.lam_b
     problem = UFMProblem(K=args.K, d=args.d, n=n, alpha=args.alpha, lam_W=args.lam_W, lam_H=args.lam_H,
-                         lam_b=args.lam_b, loss=args.loss, gamma=args.gamma, class_sizes=sizes,
+                         lam_b=lam_b, loss=args.loss, gamma=args.gamma, class_sizes=sizes,
                          bias=not args.no_bias)
     groups = list(GROUPS) if args.only is None else [g.strip() for g in args.only.split(",") if g.strip()]
     unknown = [g for g in groups if g not in GROUPS]
