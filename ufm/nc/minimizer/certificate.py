@@ -75,24 +75,17 @@ def _frob(A: sp.Matrix, B: sp.Matrix) -> sp.Expr:
     return sum(A[i, j] * B[i, j] for i in range(A.rows) for j in range(A.cols))
 
 
-def derive() -> Derivation:
-    """The optimality condition of the convex reformulation, its duality gap, and the threshold."""
-    S = make_symbols()
-    K, n, alpha, lW, lH = S.K, S.n, S.alpha, S.lW, S.lH
-    lb = sp.Symbol("lambda_b", positive=True)
-    tau = sp.sqrt(lW * lH)
-    D = Derivation("Certificate of global optimality for the UFM (convex reformulation in the logits)",
-                   SOURCE)
-    D.symbols.update(K=K, n=n, alpha=alpha, lambda_W=lW, lambda_H=lH, lambda_b=lb)
-
-    # 1. the factorized penalty is a nuclear norm: F >= P, F* >= P*
+def convex_lower_bound(D: Derivation, S, lb: sp.Symbol) -> None:
+    """Step 1: the factorized penalty is a nuclear norm: F >= P, F* >= P*."""
     factorization_penalty(D, S)
     D.note("Convex lower bound",
            r"Hence $F(W,H,b) \ge P(WH, b) = L(WH + b1^\top) + \tau\|WH\|_* + \frac{\lambda_b}{2}\|b\|^2$, "
            r"$\tau = \sqrt{\lambda_W\lambda_H}$, for every $(W,H,b)$, and $F^* \ge P^*$; equality "
            r"$F^* = P^*$ holds when $d \ge \operatorname{rank}$ of a minimizer of $P$ (step 11).")
 
-    # 2. Fenchel dual of P
+
+def fenchel_dual(D: Derivation, S, lb: sp.Symbol) -> None:
+    """Step 2: Fenchel dual of P."""
     D.cited("Conjugates",
             r"The conjugate of log-sum-exp is the negative entropy $\sum_j q_j\log q_j$ on the "
             r"simplex (Boyd & Vandenberghe 2004, Example 3.25), so $\ell_i(x) = "
@@ -115,7 +108,9 @@ def derive() -> Derivation:
                     r"$\|\Lambda\|_2 \le \tau$ (with $\lambda_b = 0$: $\Lambda 1 = 0$ instead), and "
                     r"$D(\Lambda) \le P^* \le F^*$ (weak duality).")
 
-    # 3. Fenchel-Young equality for one sample (K = 3, generic logits and soft label)
+
+def fenchel_young(D: Derivation, S, lb: sp.Symbol) -> None:
+    """Step 3: Fenchel-Young equality for one sample (K = 3, generic logits and soft label)."""
     x = sp.symbols("x1:4", real=True)
     y1, y2 = sp.symbols("y1 y2", positive=True)
     y = (y1, y2, 1 - y1 - y2)
@@ -131,7 +126,10 @@ def derive() -> Derivation:
                r"(\mathrm{softmax}(X) - Y)/N$.")
     D.identity("columns of G sum to 0 (one sample, K = 3)", sum(p) - sum(y), 0)
 
-    # 4. the duality gap at Lambda = G, in terms of the gradient of F
+
+def gap_at_gradient(D: Derivation, S, lb: sp.Symbol) -> None:
+    """Step 4: the duality gap at Lambda = G, in terms of the gradient of F."""
+    lW, lH = S.lW, S.lH
     Kc, dc, Nc = 2, 3, 2
     G = sp.Matrix(Kc, Nc, lambda i, j: sp.Symbol(f"g_{i}{j}", real=True))
     W = sp.Matrix(Kc, dc, lambda i, j: sp.Symbol(f"w_{i}{j}", real=True))
@@ -154,7 +152,9 @@ def derive() -> Derivation:
                     r"\langle W^\top G, H\rangle$). First order in $\nabla F$: small at any near-"
                     r"stationary point, provided $\|G\|_2 \le \tau$.")
 
-    # 5. optimality (KKT) of the convex problem
+
+def optimality_condition(D: Derivation, S, lb: sp.Symbol) -> None:
+    """Step 5: optimality (KKT) of the convex problem."""
     D.cited("Optimality condition",
             r"$(Z, b)$ minimizes $P$ iff $-G \in \tau\,\partial\|Z\|_*$ and $G1 + \lambda_b b = 0$; "
             r"by the subdifferential of the nuclear norm (Watson 1992), with $Z = U\Sigma V^\top$: "
@@ -167,7 +167,11 @@ def derive() -> Derivation:
                    r"subdifferential of some matrix norms*, Linear Algebra Appl. 170, 33-45 (the "
                    r"subdifferential of the nuclear norm).")
 
-    # 6. the certificate at Z = 0: the collapse threshold
+
+def zero_threshold(D: Derivation, S, lb: sp.Symbol) -> None:
+    """Step 6: the certificate at Z = 0: the collapse threshold."""
+    K, n, alpha, lW, lH = S.K, S.n, S.alpha, S.lW, S.lH
+    tau = sp.sqrt(lW * lH)
     N = n * K
     Pm = IJ(sp.Integer(1), -1 / K, K)  # P = I - J/K
     g_t = (1 / K - (1 - alpha + alpha / K)) / N  # G(0), target entry
@@ -197,6 +201,22 @@ def derive() -> Derivation:
                r"With $0 \le \alpha < 1$: $\|G(0)\|_2/\tau = (1-\alpha)/(Kc)$, $\le 1$ iff "
                r"$\alpha + Kc \ge 1$.")
     D.results.update(threshold=alpha + K * c, zero_ratio=(1 - alpha) / (K * c))
+
+
+def derive() -> Derivation:
+    """The optimality condition of the convex reformulation, its duality gap, and the threshold."""
+    S = make_symbols()
+    K, n, alpha, lW, lH = S.K, S.n, S.alpha, S.lW, S.lH
+    lb = sp.Symbol("lambda_b", positive=True)
+    D = Derivation("Certificate of global optimality for the UFM (convex reformulation in the logits)",
+                   SOURCE)
+    D.symbols.update(K=K, n=n, alpha=alpha, lambda_W=lW, lambda_H=lH, lambda_b=lb)
+    convex_lower_bound(D, S, lb)
+    fenchel_dual(D, S, lb)
+    fenchel_young(D, S, lb)
+    gap_at_gradient(D, S, lb)
+    optimality_condition(D, S, lb)
+    zero_threshold(D, S, lb)
     return D
 
 
