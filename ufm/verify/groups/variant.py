@@ -114,9 +114,13 @@ def run(ctx: VerifyContext) -> list[CheckResult]:
                        common, t.seconds) for k in CLAIMS]
     obs = observed(p, sol.params)
     out = _reduction_checks(ctx, sol, obs, common)
-    out += _collapse_checks(p, obs, common)
-    out.append(_certificate_check(p, sol, common))
-    out.append(_multistart_check(ctx, sol, common))
+    collapse = _collapse_checks(p, obs, common)
+    collapse += [_certificate_check(p, sol, common), _multistart_check(ctx, sol, common)]
+    if not isinstance(p.loss, str):  # a user loss: the cited theorem does not cover it
+        for r in collapse:
+            r.verdict_reason = (f"extension: {p.loss_label} is not among the losses Zhou et al. (2022) "
+                                "cover (CE, label smoothing, focal, MSE); the verdict is on this loss, here")
+    out += collapse
     if not p.balanced:
         from ufm.verify.groups.imbalance import imbalance_checks
 
