@@ -212,6 +212,12 @@ def _dnll_dbeta(beta, z, y):
 
 
 @jax.jit
+def _dnll_at_log_beta(log_beta, z, y):
+    """`_dnll_dbeta` at beta = exp(log_beta), the exp in the same program."""
+    return _dnll_dbeta(jnp.exp(log_beta), z, y)
+
+
+@jax.jit
 def _bisect(z, y, lo, hi):
     def body(_, bounds):
         lo, hi = bounds
@@ -243,17 +249,18 @@ def fit_temperature(logits, labels, t_min: float = 1e-3, t_max: float = 1e3, *, 
     if method == "ece":
         return _fit_temperature_ece(np.asarray(logits, dtype=float), np.asarray(labels), t_min, t_max,
                                     n_bins, binning)
-    z = jnp.asarray(logits, dtype=jnp.result_type(float))
-    y = jnp.asarray(labels)
+    # jax.device_put of NumPy arrays, not jnp.asarray: no eager program per shape
+    z = jax.device_put(np.asarray(logits, dtype=jnp.result_type(float)))
+    y = jax.device_put(np.asarray(labels))
     lo, hi = np.log(1.0 / t_max), np.log(1.0 / t_min)  # in log beta
     # <= and >=: for separated data the derivative underflows to exactly 0 at large beta
-    if float(_dnll_dbeta(jnp.exp(hi), z, y)) <= 0:
+    if float(_dnll_at_log_beta(hi, z, y)) <= 0:
         raise ValueError(f"the NLL still decreases at T = t_min = {t_min:g}: the optimal temperature is "
                          "below the allowed range (held-out data separated with margin?)")
-    if float(_dnll_dbeta(jnp.exp(lo), z, y)) >= 0:
+    if float(_dnll_at_log_beta(lo, z, y)) >= 0:
         raise ValueError(f"the NLL still decreases at T = t_max = {t_max:g}: the optimal temperature is "
                          "above the allowed range (predictions no better than chance?)")
-    return float(1.0 / _bisect(z, y, jnp.asarray(lo), jnp.asarray(hi)))
+    return 1.0 / float(_bisect(z, y, lo, hi))  # lo, hi: NumPy float64 scalars, as jnp.asarray made them
 
 
 def _fit_temperature_ece(z, y, t_min, t_max, n_bins, binning):

@@ -111,12 +111,13 @@ def train_digits(alphas: Sequence[float], seeds: Sequence[int], *, hidden: int =
     dt = jnp.dtype(str(dtype))
     ckpts = _checkpoints(checkpoints, steps)
     splits = [load_splits(s) for s in seeds]
-    stack = lambda i, j: jnp.asarray(np.stack([sp[i][j] for sp in splits]),  # noqa: E731
-                                     dtype=dt if j == 0 else None)
+    # NumPy arrays moved with jax.device_put (jnp.asarray would run an eager program per shape)
+    stack = lambda i, j: jax.device_put(np.asarray(np.stack([sp[i][j] for sp in splits]),  # noqa: E731
+                                                   dtype=dt if j == 0 else None))
     Xtr, ytr, Xva, yva, Xte, yte = (stack(i, j) for i in range(3) for j in range(2))
-    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+    keys = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds])
     sizes = (Xtr.shape[-1], hidden, width, K_DIGITS)
-    out = _train(keys, Xtr, ytr, Xva, Xte, jnp.asarray(alphas, dtype=dt), sizes, steps, lr, wd, ckpts)
+    out = _train(keys, Xtr, ytr, Xva, Xte, np.asarray(alphas, dtype=dt), sizes, steps, lr, wd, ckpts)
     out = {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
     if ckpts:
         out["checkpoint_steps"] = np.asarray(ckpts)

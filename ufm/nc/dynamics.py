@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple, Sequence
 
 import jax
@@ -176,15 +177,26 @@ def sweep(K: int, d: int, n: int, alphas: Sequence[float], seeds: Sequence[int],
     n_records = steps // record_every + 1
     hyper = (problem.lam_W, problem.lam_H, problem.lam_b)
 
-    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
-    init_keys, sgd_keys = keys, jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-    params0 = jax.vmap(lambda k: init_params(k, problem, init_scale))(init_keys)
-    final, recs = _run(params0, sgd_keys, jnp.asarray(alphas), hyper, K, n, float(lr),
+    keys = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds])
+    unit0, sgd_keys = _starts(keys, problem=problem)
+    # init_params(k, problem, s) = s * (its unit-scale draw); the product is taken here, on the
+    # host (one IEEE multiply, as the eager path did: bit-identical starts; inside the compiled
+    # program XLA would fold s into the normal's own constant factor and round differently)
+    params0 = UFMParams(*(init_scale * np.asarray(x) for x in unit0))
+    final, recs = _run(params0, sgd_keys, np.asarray(alphas), hyper, K, n, float(lr),
                        n_records, record_every, per_class)
     config = dict(K=K, d=d, n=n, lam_W=lam_W, lam_H=lam_H, lam_b=lam_b, lr=lr, steps=steps,
                   record_every=record_every, init_scale=init_scale, batch_size=batch_size)
     return Trajectory(alphas=np.asarray(alphas), seeds=np.asarray(seeds),
                       steps=np.arange(n_records) * record_every, final=final, config=config, **recs)
+
+
+@functools.partial(jax.jit, static_argnames=("problem",))
+def _starts(keys, *, problem):
+    """The unit-scale random starts ``init_params(key, problem, 1.0)`` and the SGD keys
+    (fold_in 1) of each seed's key, in one compiled program."""
+    sgd_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
+    return jax.vmap(lambda k: init_params(k, problem, 1.0))(keys), sgd_keys
 
 
 def _run_impl(params0, keys, alphas, hyper, K, n, lr, n_records, record_every, per_class):

@@ -60,6 +60,8 @@ The streaming version (batches, no feature matrix held): `ufm.nc.accumulate`.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -339,8 +341,23 @@ def nc1(H, K: int, labels=None, variant: str = "paper", global_mean: str | None 
     gm = _resolve_global_mean(global_mean, variant)
     if _concrete(H, labels):
         _check_H(H, K, labels)
+        if hasattr(H, "dtype"):  # an array: value and check norm in one compiled program
+            value, hbar_norm = _nc1_kernel(H, _labels_array(H, K, labels), K=int(K), variant=variant, gm=gm)
+            _check_nondegenerate("||Hbar||_F", hbar_norm, "all class means coincide, Sigma_B = 0")
+            return value
         _check_hbar(H, K, labels, gm)
     return nc1_unchecked(H, K, labels, variant, gm)
+
+
+def _labels_array(H, K, labels):
+    """Checked labels as a NumPy int array (None stays None), for the compiled kernels."""
+    return None if labels is None else validate.labels("labels", labels, H.shape[1], K)
+
+
+@functools.partial(jax.jit, static_argnames=("K", "variant", "gm"))
+def _nc1_kernel(H, labels, *, K, variant, gm):
+    """`nc1`'s value and the ||Hbar||_F its degeneracy check tests, one compiled program."""
+    return nc1_unchecked(H, K, labels, variant, gm), jnp.linalg.norm(_hbar(H, K, labels, gm))
 
 
 def _check_wh(W, H, K, labels, variant, gm):
@@ -551,12 +568,20 @@ def nc1_subset(H, K: int, labels, mask, centres=None, variant: str = "paper", gl
     N = H.shape[1]
     if _concrete(H, labels, mask, centres):
         _check_H(H, K, labels)
+        fast = _nc1_subset_fast(H, K, labels, mask, centres, variant, gm)
+        if fast is not None:
+            return fast
         _check_hbar(H, K, labels, gm)
         m = np.asarray(mask)
         if m.shape != (N,) or m.dtype != bool:
             raise validate.bad_array("mask", f"shape {m.shape} and dtype {m.dtype}", f"a boolean array of shape ({N},)")
         if centres is not None:
             validate.labels("centres", centres, N, K, per="one class per column of H")
+    return _nc1_subset_value(H, K, labels, mask, centres, variant, gm)
+
+
+def _nc1_subset_value(H, K, labels, mask, centres, variant, gm):
+    N = H.shape[1]
     M, B = _nc1_quad(H, K, labels, gm, variant)
     lab = jnp.repeat(jnp.arange(K), N // K) if labels is None else jnp.asarray(labels)
     c = lab if centres is None else jnp.asarray(centres)
@@ -565,6 +590,123 @@ def nc1_subset(H, K: int, labels, mask, centres=None, variant: str = "paper", gl
     mask = jnp.asarray(mask)
     t = jnp.sum(jnp.where(mask, q, 0.0)) / jnp.sum(mask)
     return t if variant == "authors" else t / K
+
+
+@functools.partial(jax.jit, static_argnames=("K", "variant", "gm"))
+def _nc1_subset_kernel(H, labels, mask, centres, *, K, variant, gm):
+    """`nc1_subset`'s value and the ||Hbar||_F its degeneracy check tests, one compiled program."""
+    return _nc1_subset_value(H, K, labels, mask, centres, variant, gm), jnp.linalg.norm(_hbar(H, K, labels, gm))
+
+
+def _nc1_subset_fast(H, K, labels, mask, centres, variant, gm):
+    """`nc1_subset` on concrete inputs (H and labels already checked) through
+    `_nc1_subset_kernel`, with the same checks in the same order; None when mask or centres
+    are invalid (the caller's general path then raises its own errors in its order)."""
+    N = H.shape[1]
+    m = np.asarray(mask)
+    if m.shape != (N,) or m.dtype != bool:
+        return None
+    if centres is not None:
+        try:
+            centres = validate.labels("centres", centres, N, K, per="one class per column of H")
+        except ValueError:
+            return None
+    lab = None if labels is None else validate.labels("labels", labels, N, K)
+    t, hbar_norm = _nc1_subset_kernel(H, lab, m, centres, K=int(K), variant=variant, gm=gm)
+    _check_nondegenerate("||Hbar||_F", hbar_norm, "all class means coincide, Sigma_B = 0")
+    return t
+
+
+@functools.partial(jax.jit, static_argnames=("K", "variant", "gm", "extended"))
+def _nc_metrics_kernel(W, H, labels, b, *, K, variant, gm, extended):
+    """Every value `nc_metrics` reports, and the norms its degeneracy checks test, in one
+    compiled program (the same jax.numpy expressions as the public functions, fused: one
+    program instead of dozens of eager ones)."""
+    M = class_means_unchecked(H, K, labels)
+    counts = _class_counts(H, K, labels)
+    Hbar = hbar_from_means(M, counts, gm)
+    Wc = _centre_rows(W) if variant == "zhou2022" else W
+    G = Wc @ Wc.T if variant in ("zhu2021", "zhou2022") else W @ Hbar
+    out = {
+        "chk_hbar": jnp.linalg.norm(Hbar),
+        "chk_wc": jnp.linalg.norm(Wc),
+        "chk_g": jnp.linalg.norm(G),
+        "nc1": nc1_unchecked(H, K, labels, variant, gm),
+        "nc2": nc2_unchecked(W, H, K, labels, variant, gm),
+        "nc3": nc3_unchecked(W, H, K, labels, variant, gm),
+        "w_norm": jnp.mean(jnp.linalg.norm(W, axis=1)),
+        "mu_norm": jnp.mean(jnp.linalg.norm(Hbar, axis=0)),
+    }
+    if variant in ("zhu2021", "zhou2022"):
+        out["chk_whbar"] = jnp.linalg.norm(Wc @ Hbar)
+    if extended:
+        pred = _predict(W, H, b)
+        out["nc4"] = jnp.mean((pred != nearest_class_centre(H, M)).astype(H.dtype))
+        out["nc2_features"] = _etf_distance(Hbar.T @ Hbar, K)
+        out["equinorm_features"] = _cv(jnp.linalg.norm(Hbar, axis=0))
+        out["equinorm_classifier"] = _cv(jnp.linalg.norm(W, axis=1))
+        c = _pairwise_cosines(Hbar)
+        cw = _pairwise_cosines(W.T)
+        out["equiangular_features_std"] = jnp.std(c)
+        out["equiangular_features_maxangle"] = jnp.mean(jnp.abs(c + 1.0 / (K - 1)))
+        out["equiangular_classifier_std"] = jnp.std(cw)
+        out["equiangular_classifier_maxangle"] = jnp.mean(jnp.abs(cw + 1.0 / (K - 1)))
+        N = H.shape[1]
+        lab = jnp.repeat(jnp.arange(K), N // K) if labels is None else labels
+        sq = jnp.sum((H - M[:, lab]) ** 2, axis=0)
+        var = jnp.zeros((K,), H.dtype).at[lab].add(sq) / counts
+        i, j = np.triu_indices(K, k=1)
+        out["chk_cdnv"] = jnp.min(jnp.sum((M[:, i] - M[:, j]) ** 2, axis=0))
+        out["cdnv"] = cdnv_from(M, var)
+        B = _pinv_psd(Hbar @ Hbar.T / K, max(H.shape[0], K))
+        D = H - M[:, lab]
+        q = jnp.sum(D * (B @ D), axis=0)
+        t = jnp.zeros((K,), H.dtype).at[lab].add(q) / counts
+        out["nc1_per_class"] = t if variant == "authors" else t / K
+    return out
+
+
+def _nc_metrics_fast(W, H, K, labels, variant, gm, extended, b):
+    """`nc_metrics` for concrete arrays of valid shapes through `_nc_metrics_kernel`: the same
+    checks, in the same order, with the same messages; None when the inputs are not of that
+    kind (the caller then takes the general path, which raises what it raises)."""
+    if not _concrete(W, H, labels, b) or isinstance(K, bool) or not isinstance(K, (int, np.integer)):
+        return None
+    if not all(hasattr(x, "shape") and hasattr(x, "dtype") for x in (W, H)):
+        return None
+    if jnp.ndim(H) != 2 or jnp.ndim(W) != 2 or W.shape != (K, H.shape[0]):
+        return None
+    if extended and b is not None and jnp.shape(b) != (K,):
+        return None
+    _check_H(H, K, labels)
+    lab = None if labels is None else validate.labels("labels", labels, H.shape[1], K)
+    bb = None if (b is None or not extended) else b
+    v = jax.device_get(_nc_metrics_kernel(W, H, lab, bb, K=int(K), variant=variant, gm=gm, extended=extended))
+    _check_nondegenerate("||Hbar||_F", v["chk_hbar"], "all class means coincide, Sigma_B = 0")
+    _check_W(W, H, K)
+    _check_nondegenerate("||W||_F" if variant != "zhou2022" else "||W - 1 wbar^T||_F", v["chk_wc"],
+                         "no classifier direction")
+    _check_nondegenerate("||W W^T||_F" if variant in ("zhu2021", "zhou2022") else "||W Hbar||_F",
+                         v["chk_g"], "no class structure to compare with a simplex ETF")
+    if variant in ("zhu2021", "zhou2022"):
+        _check_nondegenerate("||W Hbar||_F", v["chk_whbar"], "no class structure to compare with a simplex ETF")
+    out = {k: float(v[k]) for k in ("nc1", "nc2", "nc3", "w_norm", "mu_norm")}
+    if variant == "zhu2021":
+        out["nc2_wh"] = out["nc3"]
+    if variant in ("zhu2021", "zhou2022"):
+        out.update({VARIANT_LABELS[variant][k]: out[k] for k in ("nc1", "nc2", "nc3")})
+    if extended:
+        _check_b(b, K)
+        if float(v["chk_cdnv"]) == 0.0:
+            raise ValueError("two class means coincide: the CDNV of that pair is x/0, undefined")
+        out["nc4"] = float(v["nc4"])
+        out["nc2_features"] = float(v["nc2_features"])
+        out.update({f"equinorm_{k}": float(v[f"equinorm_{k}"]) for k in ("features", "classifier")})
+        out.update({f"equiangular_{k}": float(v[f"equiangular_{k}"])
+                    for k in ("features_std", "features_maxangle", "classifier_std", "classifier_maxangle")})
+        out["cdnv"] = float(v["cdnv"])
+        out["nc1_per_class"] = np.asarray(v["nc1_per_class"])
+    return out
 
 
 def nc_metrics(W, H, K: int, labels=None, variant: str = "paper", global_mean: str | None = None,
@@ -579,6 +721,9 @@ def nc_metrics(W, H, K: int, labels=None, variant: str = "paper", global_mean: s
     """
     _check_variant(variant)
     gm = _resolve_global_mean(global_mean, variant)
+    fast = _nc_metrics_fast(W, H, K, labels, variant, gm, extended, b)
+    if fast is not None:
+        return fast
     out = {
         "nc1": float(nc1(H, K, labels, variant, gm)),
         "nc2": float(nc2(W, H, K, labels, variant, gm)),

@@ -163,8 +163,9 @@ class QuadraticLSRProblem:
 
     # --- JAX side (one seed) -------------------------------------------------
     def arrays(self) -> dict:
-        return {k: jnp.asarray(getattr(self, k)) for k in ("a", "s_xi", "s_zeta", "bias")} | {
-            "rho": jnp.asarray(self.rho), "F_star": jnp.asarray(self.F_star)}
+        # jax.device_put, not jnp.asarray: the same arrays without an eager program per shape
+        return {k: jax.device_put(getattr(self, k)) for k in ("a", "s_xi", "s_zeta", "bias")} | {
+            "rho": jax.device_put(self.rho), "F_star": jax.device_put(self.F_star)}
 
     @staticmethod
     def oracle(arr: dict, w, key, theta):
@@ -305,12 +306,16 @@ class LogRegProblem:
 
     def teacher_yhat(self, W_teacher) -> np.ndarray:
         """LSR-pre: a teacher's predicted distribution softmax(W_teacher x) per sample."""
-        return np.asarray(jax.nn.softmax(jnp.asarray(self.X) @ jnp.asarray(W_teacher).T, axis=1))
+        return np.asarray(_softmax_scores(self.X, W_teacher))
 
     def arrays(self, yhat=None) -> dict:
         yhat = self.uniform_yhat() if yhat is None else np.asarray(yhat)
-        return {"X": jnp.asarray(self.X), "Yoh": jax.nn.one_hot(jnp.asarray(self.Y), self.K),
-                "Yhat": jnp.asarray(yhat), "lam": jnp.asarray(self.lam)}
+        Y = np.asarray(self.Y)
+        # one-hot as jax.nn.one_hot builds it (Y == k; all zeros for a label outside 0..K-1),
+        # in NumPy and moved with jax.device_put: no eager programs
+        onehot = (Y[..., None] == np.arange(self.K)).astype(jnp.result_type(float))
+        return {"X": jax.device_put(self.X), "Yoh": jax.device_put(onehot),
+                "Yhat": jax.device_put(yhat), "lam": jax.device_put(self.lam)}
 
     # --- JAX side --------------------------------------------------------------
     @staticmethod
@@ -363,6 +368,12 @@ class LogRegProblem:
 
 
 @jax.jit
+def _softmax_scores(X, W):
+    """softmax(X W^T) over the classes, one compiled program."""
+    return jax.nn.softmax(X @ W.T, axis=1)
+
+
+@jax.jit
 def _noise_batch(arr, Ws):
     f = jax.vmap(lambda W: jnp.stack([LogRegProblem.noise_at(arr, W, 0.0), LogRegProblem.noise_at(arr, W, 1.0)]))
     out = f(Ws)
@@ -374,9 +385,9 @@ def estimate_constants(problem: LogRegProblem, yhat, W_samples) -> dict:
     over the sampled iterates W_samples (S, K, d): exact data-set averages at each W, maximum
     over the Monte-Carlo sample of visited iterates."""
     arr = problem.arrays(yhat)
-    s2, ds2 = _noise_batch(arr, jnp.asarray(W_samples))
-    sigma2 = float(jnp.max(s2))
-    return {"sigma2": sigma2, "delta": float(jnp.max(ds2)) / sigma2,
-            "sigma2_range": (float(jnp.min(s2)), sigma2),
-            "delta_sigma2_range": (float(jnp.min(ds2)), float(jnp.max(ds2))),
+    s2, ds2 = (np.asarray(v) for v in _noise_batch(arr, W_samples))  # max/min on the host: exact
+    sigma2 = float(np.max(s2))
+    return {"sigma2": sigma2, "delta": float(np.max(ds2)) / sigma2,
+            "sigma2_range": (float(np.min(s2)), sigma2),
+            "delta_sigma2_range": (float(np.min(ds2)), float(np.max(ds2))),
             "n_iterates": int(W_samples.shape[0]), "L": problem.L_bound, "mu": problem.mu_bound}

@@ -39,8 +39,10 @@ from ufm.core.stats import upper_confidence  # noqa: F401 (re-exported; it lives
 Z99 = float(norm.ppf(0.99))
 
 
-@functools.partial(jax.jit, static_argnames=("oracle", "grad_norm_sq", "value", "n_stages", "record"))
-def _run(arr, w0, etas, thetas, Ts, keys, *, oracle, grad_norm_sq, value, n_stages, record):
+_STATIC = ("oracle", "grad_norm_sq", "value", "n_stages", "record")
+
+
+def _run_impl(arr, w0, etas, thetas, Ts, keys, *, oracle, grad_norm_sq, value, n_stages, record):
     def one_seed(key):
         w = w0
         avgs = []
@@ -59,6 +61,17 @@ def _run(arr, w0, etas, thetas, Ts, keys, *, oracle, grad_norm_sq, value, n_stag
         return w, jnp.stack(avgs), value(arr, w)
 
     return jax.vmap(one_seed)(keys)
+
+
+_run = jax.jit(_run_impl, static_argnames=_STATIC)
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC + ("n", "split"))
+def _run_split(arr, w0, etas, thetas, Ts, key, *, n, split, **static):
+    """`_run` on the keys ``split(key, n)``, split in the same program (one program per run
+    instead of a separate eager split). `split` is `jax.random.split` as looked up at the call
+    (static: a replaced one, as the tests' reused-key fault does, is traced anew)."""
+    return _run_impl(arr, w0, etas, thetas, Ts, split(key, n), **static)
 
 
 _STAGE = "(eta > 0, 0 <= theta <= 1, integer 0 <= T < 2^31)"
@@ -100,12 +113,20 @@ def simulate(problem, stages, n_seeds: int, seed: int = 0, *, yhat=None, record:
     arr = problem.arrays(yhat) if yhat is not None else problem.arrays()
     if w0 is None:
         w0 = problem.w0 if hasattr(problem, "w0") else np.zeros((problem.K, problem.d))
-    w0 = jnp.asarray(w0, dtype=jnp.float64)
-    etas = jnp.asarray([s[0] for s in stages])
-    thetas = jnp.asarray([s[1] for s in stages])
-    Ts = jnp.asarray([s[2] for s in stages], dtype=jnp.int32)
-    keys = jax.random.split(jax.random.PRNGKey(seed), n_seeds)
+    # NumPy arrays straight into the compiled run (jnp.asarray would run an eager program each)
+    w0 = np.asarray(w0, dtype=np.float64)
+    etas = np.asarray([s[0] for s in stages])
+    thetas = np.asarray([s[1] for s in stages])
+    Ts = np.asarray([s[2] for s in stages], dtype=np.int32)
     chunk = n_seeds if chunk is None else max(1, min(int(chunk), n_seeds))
+    static = dict(oracle=cls.oracle, grad_norm_sq=cls.grad_norm_sq, value=cls.value, n_stages=len(stages),
+                  record=record)
+    if chunk == n_seeds:  # one chunk: the keys are split inside the run's program
+        o = _run_split(arr, w0, etas, thetas, Ts, jax.random.PRNGKey(seed), n=n_seeds, split=jax.random.split,
+                       **static)
+        w, avg, F = (np.array(x) for x in o)  # writable copies, as np.concatenate gives
+        return {"avg_grad_sq": avg, "w_final": w, "F_final": F, "stages": stages, "n_seeds": n_seeds}
+    keys = jax.random.split(jax.random.PRNGKey(seed), n_seeds)
     outs = []
     for start in range(0, n_seeds, chunk):
         kc = keys[start:start + chunk]

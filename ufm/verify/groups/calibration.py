@@ -128,8 +128,11 @@ def sizes(ctx: VerifyContext) -> tuple[dict, int]:
     return cfg, (N_SEEDS_FULL if ctx.full else N_SEEDS_QUICK if ctx.quick else N_SEEDS)
 
 
+_softmax_rows = jax.jit(lambda z: jax.nn.softmax(z, axis=1))  # one program per shape, not one per op
+
+
 def _softmax(z):
-    return np.asarray(jax.nn.softmax(z, axis=1))
+    return np.asarray(_softmax_rows(z))
 
 
 def checkpoint_steps(steps: int) -> tuple[int, ...]:

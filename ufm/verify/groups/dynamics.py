@@ -72,7 +72,6 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ufm.core.stats import paired_difference
@@ -230,20 +229,21 @@ def _hessian_norm(params, alpha, cfg, iters=60):
     lw, lh, lb = cfg["lam_W"], cfg["lam_H"], cfg["lam_b"]
     g = lambda p: jax.grad(objective)(p, alpha, lw, lh, lb)  # noqa: E731
     hvp = jax.jit(lambda p, v: jax.jvp(g, (p,), (v,))[1])
-    v = jax.tree_util.tree_map(lambda x: jnp.ones_like(x), params)
+    # the vector arithmetic on the host in NumPy (float64): only the HVP is a compiled program
+    v = jax.tree_util.tree_map(lambda x: np.ones(np.shape(x), np.result_type(x)), params)
     lam = 0.0
     for _ in range(iters):
-        nv = math.sqrt(sum(float(jnp.sum(x**2)) for x in jax.tree_util.tree_leaves(v)))
+        nv = math.sqrt(sum(float(np.sum(x**2)) for x in jax.tree_util.tree_leaves(v)))
         v = jax.tree_util.tree_map(lambda x: x / nv, v)
-        w = hvp(params, v)
-        lam = sum(float(jnp.sum(a * b)) for a, b in zip(jax.tree_util.tree_leaves(v), jax.tree_util.tree_leaves(w)))
+        w = jax.tree_util.tree_map(np.asarray, hvp(params, v))
+        lam = sum(float(np.sum(a * b)) for a, b in zip(jax.tree_util.tree_leaves(v), jax.tree_util.tree_leaves(w)))
         v = w
     return abs(lam)
 
 
 def _common(tr: Trajectory, seconds: float, ctx: VerifyContext) -> dict:
     if "dynamics_common" not in ctx.cache:
-        ce_final = UFMParams(*(x[0, 0] for x in tr.final))
+        ce_final = UFMParams(*(np.asarray(x)[0, 0] for x in tr.final))  # host indexing: no eager programs
         cfg = tr.config
         ctx.cache["dynamics_common"] = {
             "experiment": {**cfg, "alphas": list(ALPHAS), "seeds": tr.seeds.tolist(),

@@ -137,8 +137,8 @@ def _nc_checks(ctx) -> list[CheckResult]:
         W, H, K, exp = nc_configuration(ctx.seed)
         perm = np.random.default_rng(ctx.seed + 1).permutation(H.shape[1])
         labels = np.repeat(np.arange(K), H.shape[1] // K)[perm]
-        m_major = nc_metrics(jnp.asarray(W), jnp.asarray(H), K)
-        m_labels = nc_metrics(jnp.asarray(W), jnp.asarray(H[:, perm]), K, labels=jnp.asarray(labels))
+        m_major = nc_metrics(W, H, K)  # NumPy arrays straight in: one compiled program each
+        m_labels = nc_metrics(W, H[:, perm], K, labels=labels)
     common = {"configuration": "K=4, d=5, n=3 (the CLI's default shape): means 2 P + 0.7 1, spread "
                                "0.3 (1,-1,0) tau_k e_k, tau = 0.5..2, W = [P + 0.25 E, 0.2 1], rotated by a "
                                "random orthogonal Q",
@@ -305,7 +305,7 @@ def hessian_configuration(seed: int):
     V = np.linalg.qr(rng.normal(size=(N, d)))[0]
     H = U @ np.diag(sig) @ V.T
     p = UFMProblem(K=K, d=d, n=n, alpha=0.1, lam_W=5e-3, lam_H=5e-3, lam_b=1e-3)
-    params = UFMParams(jnp.zeros((K, d)), jnp.asarray(H), jnp.zeros(K))
+    params = UFMParams(*jax.device_put((np.zeros((K, d)), H, np.zeros(K))))  # no eager programs
     spec = np.sort(np.concatenate([np.repeat(sig**2 / (N * K), K - 1), np.zeros(d)]))
     return params, p, spec, sig**2 / (N * K)
 
@@ -356,9 +356,11 @@ def _hess_eigs(arr, ws, *, value):
     return jax.vmap(one)(ws)
 
 
-@functools.partial(jax.jit, static_argnames=("oracle",))
-def _oracle_dev(arr, w, keys, theta, *, oracle):
-    """||oracle(w) - grad F(w)||^2 for each key (the quadratic's grad F is a * w)."""
+@functools.partial(jax.jit, static_argnames=("oracle", "R"))
+def _oracle_dev(arr, w, key, theta, *, oracle, R):
+    """||oracle(w) - grad F(w)||^2 for each of the R keys split from `key` (the quadratic's
+    grad F is a * w)."""
+    keys = jax.random.split(key, R)
     g = arr["a"] * w
     return jax.vmap(lambda k: jnp.sum((oracle(arr, w, k, theta) - g) ** 2))(keys)
 
@@ -369,7 +371,7 @@ def _smoothness_checks(ctx) -> list[CheckResult]:
     arr = q.arrays()
     rng = np.random.default_rng(ctx.seed + 21)
     with Timer() as tm:
-        ws = jnp.asarray(rng.normal(size=(4, q.d)))
+        ws = rng.normal(size=(4, q.d))
         ev = np.asarray(_hess_eigs(arr, ws, value=QuadraticLSRProblem.value))
     out.append(_vector_check(f"{GROUP}.smoothness.quadratic",
                              "the quadratic's Hessian (measured by autodiff at random w) has extreme "
@@ -379,9 +381,9 @@ def _smoothness_checks(ctx) -> list[CheckResult]:
                              TOL_EXACT, WHY_EXACT, details={"problem": QUAD, "points": 4}, seconds=tm.seconds))
     with Timer() as tm:
         R = 20000
-        keys = jax.random.split(jax.random.PRNGKey(ctx.seed + 22), R)
-        w = jnp.asarray(rng.normal(size=q.d))
-        dev = {th: np.asarray(_oracle_dev(arr, w, keys, th, oracle=QuadraticLSRProblem.oracle))
+        key = jax.random.PRNGKey(ctx.seed + 22)
+        w = rng.normal(size=q.d)
+        dev = {th: np.asarray(_oracle_dev(arr, w, key, th, oracle=QuadraticLSRProblem.oracle, R=R))
                for th in (0.0, 1.0)}
     exp = {"sigma2": q.sigma2, "delta_sigma2": q.delta * q.sigma2}
     obs = {"sigma2": float(dev[0.0].mean()), "delta_sigma2": float(dev[1.0].mean())}
@@ -404,7 +406,7 @@ def _smoothness_checks(ctx) -> list[CheckResult]:
             la = lp.arrays()
             Ws = np.concatenate([np.zeros((1, lp.K, lp.d))] +
                                 [rng.normal(0, s_, (1, lp.K, lp.d)) for s_ in (0.5, 2.0, 8.0)])
-            ev = np.asarray(_hess_eigs(la, jnp.asarray(Ws), value=LogRegProblem.value))
+            ev = np.asarray(_hess_eigs(la, Ws, value=LogRegProblem.value))
             per[f"d={lp.d},K={lp.K},N={lp.N},lam={lp.lam}"] = {
                 "L_bound": lp.L_bound, "max_eig": float(ev[:, -1].max()), "lam": lp.lam,
                 "min_eig": float(ev[:, 0].min()), "points": len(Ws)}
@@ -476,11 +478,24 @@ def _grad_norm(params, hyper):
     return jnp.sqrt(sum(jnp.sum(g**2) for g in jax.grad(lambda x: objective(x, *hyper))(params)))
 
 
+@functools.partial(jax.jit, static_argnames=("problem",))
+def _unit_start(key, *, problem):
+    """``init_params(key, problem, 1.0)`` in one compiled program (the eager call runs ~10)."""
+    return init_params(key, problem, 1.0)
+
+
+def _start(key, problem, scale):
+    """``init_params(key, problem, scale)``, bit for bit: scale times the unit draw, multiplied
+    on the host (inside a compiled program XLA would fold the scale into the normal's own
+    constant factor and round differently)."""
+    return UFMParams(*(scale * np.asarray(x) for x in _unit_start(key, problem=problem)))
+
+
 def _solver_checks(ctx) -> list[CheckResult]:
     p = UFMProblem(**SOLVER_PROBLEM)
-    hyper = jnp.asarray([p.alpha, p.lam_W, p.lam_H, p.lam_b])
+    hyper = np.asarray([p.alpha, p.lam_W, p.lam_H, p.lam_b])
     rtol = 1e-10
-    g0 = float(_grad_norm(init_params(jax.random.PRNGKey(ctx.seed), p, 0.1), hyper))
+    g0 = float(_grad_norm(_start(jax.random.PRNGKey(ctx.seed), p, 0.1), hyper))
     out = []
     for key, max_iter, want in (("capped", 2, False), ("full", 20_000, True)):
         with Timer() as tm:

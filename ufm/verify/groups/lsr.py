@@ -131,14 +131,19 @@ def _lemma1(ctx, n) -> list[CheckResult]:
     with Timer() as t:
         q = _quad(0.3)
         arr = q.arrays()
-        w = jnp.asarray(q.w0)
+        w = jax.device_put(q.w0)
         key = jax.random.PRNGKey(ctx.seed)
         rows = []
         worst, ends_ok = 0.0, True
-        draw = jax.jit(lambda keys, th: jnp.sum(
-            (jax.vmap(lambda kk: QuadraticLSRProblem.oracle(arr, w, kk, th))(keys) - arr["a"] * w) ** 2, axis=1))
+
+        @jax.jit
+        def draw(key, k, th):  # the n keys split from fold_in(key, k) in the same program
+            keys = jax.random.split(jax.random.fold_in(key, k), n)
+            return jnp.sum(
+                (jax.vmap(lambda kk: QuadraticLSRProblem.oracle(arr, w, kk, th))(keys) - arr["a"] * w) ** 2, axis=1)
+
         for k, th in enumerate((0.0, 0.25, 0.5, 0.75, 1.0)):
-            err = np.asarray(draw(jax.random.split(jax.random.fold_in(key, k), n), th))
+            err = np.asarray(draw(key, k, th))
             st = upper_confidence(err)
             bnd = LB.lemma1_bound(q.sigma2, q.delta, th)
             row = {"theta": th, "bound": bnd, "ucb": st["ucb"], "mean": st["mean"], "exact": q.lemma1_exact(th)}
@@ -171,7 +176,9 @@ def _lemma1(ctx, n) -> list[CheckResult]:
         lp = LogRegProblem.generate(d=5, K=4, N=200, lam=1e-2, seed=ctx.seed)
         arr = lp.arrays()
         rng = np.random.default_rng(ctx.seed)
-        Ws = jnp.asarray(rng.normal(0, 1.0, (8, lp.K, lp.d)))
+        # kept eager on purpose: fused into one program the rounding of these ~1e-16 deviations
+        # changes, and with it which (W, theta) is reported as the worst
+        Ws = rng.normal(0, 1.0, (8, lp.K, lp.d))
 
         def brute(W, th):
             dev = LogRegProblem.sample_grads(arr, W, th) - LogRegProblem.full_grad(arr, W)[None]
@@ -179,6 +186,7 @@ def _lemma1(ctx, n) -> list[CheckResult]:
 
         worst, info, min_slack = 0.0, None, np.inf
         for W in Ws:
+            W = jax.device_put(W)
             a = brute(W, 0.0)
             b = brute(W, 1.0)
             s2 = float(jnp.mean(jnp.sum(a**2, axis=(1, 2))))
@@ -332,17 +340,24 @@ def _constants(ctx) -> CheckResult:
     with Timer() as t:
         q = _quad(0.3)
         arr = q.arrays()
-        I = jnp.eye(q.d)
-        # curvatures: ||grad F(e_i)|| = a_i for the coordinate vectors (F is separable)
-        curv = np.sqrt(np.asarray(jax.vmap(lambda e: QuadraticLSRProblem.grad_norm_sq(arr, e))(I)))
-        # L, mu as the extreme Rayleigh quotients 2 (F(v) - F*)/||v||^2 over those directions
-        ray = np.asarray(jax.vmap(lambda e: 2 * (QuadraticLSRProblem.value(arr, e) - arr["F_star"]))(I))
-        F0m = float(QuadraticLSRProblem.value(arr, jnp.asarray(q.w0)))
-        # noise levels from oracle draws at w = 0 with theta = 0 and 1 (mean-zero parts)
-        keys = jax.random.split(jax.random.PRNGKey(ctx.seed + 3), 4000)
-        w = jnp.zeros(q.d)
-        g0 = np.asarray(jax.vmap(lambda k: QuadraticLSRProblem.oracle(arr, w, k, 0.0))(keys))
-        g1 = np.asarray(jax.vmap(lambda k: QuadraticLSRProblem.oracle(arr, w, k, 1.0))(keys))
+
+        @jax.jit
+        def probe(arr, I, w0, key):  # all the measurements below, in one compiled program
+            # curvatures: ||grad F(e_i)|| = a_i for the coordinate vectors (F is separable)
+            curv2 = jax.vmap(lambda e: QuadraticLSRProblem.grad_norm_sq(arr, e))(I)
+            # L, mu as the extreme Rayleigh quotients 2 (F(v) - F*)/||v||^2 over those directions
+            ray = jax.vmap(lambda e: 2 * (QuadraticLSRProblem.value(arr, e) - arr["F_star"]))(I)
+            F0m = QuadraticLSRProblem.value(arr, w0)
+            # noise levels from oracle draws at w = 0 with theta = 0 and 1 (mean-zero parts)
+            keys = jax.random.split(key, 4000)
+            w = jnp.zeros(I.shape[0])
+            g0 = jax.vmap(lambda k: QuadraticLSRProblem.oracle(arr, w, k, 0.0))(keys)
+            g1 = jax.vmap(lambda k: QuadraticLSRProblem.oracle(arr, w, k, 1.0))(keys)
+            return curv2, ray, F0m, g0, g1
+
+        curv2, ray, F0m, g0, g1 = jax.device_get(probe(arr, np.eye(q.d), q.w0, jax.random.PRNGKey(ctx.seed + 3)))
+        curv = np.sqrt(curv2)
+        F0m = float(F0m)
         s2 = upper_confidence(np.sum(g0**2, axis=1))
         ds2 = upper_confidence(np.sum(g1**2, axis=1))
     measured = {"L": float(curv.max()), "mu": float(curv.min()), "L_rayleigh": float(ray.max()),
@@ -681,10 +696,10 @@ def _lsr_pre(ctx) -> CheckResult:
         # teacher: full-batch gradient descent on F (step 1/L), 300 steps
         Lb = lp.L_bound
         W = jax.jit(lambda W0: jax.lax.fori_loop(
-            0, 300, lambda t, W: W - LogRegProblem.full_grad(arr, W) / Lb, W0))(jnp.zeros((lp.K, lp.d)))
+            0, 300, lambda t, W: W - LogRegProblem.full_grad(arr, W) / Lb, W0))(np.zeros((lp.K, lp.d)))
         n_it = 64 if ctx.quick else 256
         sim = simulate(lp, [(0.5 / lp.L_bound, 0.0, 200)], n_it, ctx.seed, record=False)
-        Ws = jnp.asarray(sim["w_final"])
+        Ws = sim["w_final"]
         uni = estimate_constants(lp, lp.uniform_yhat(), Ws)
         tea = estimate_constants(lp, lp.teacher_yhat(W), Ws)
     r = _claim_check(
@@ -710,14 +725,14 @@ def _logreg_bounds(ctx, n) -> list[CheckResult]:
         arr = lp.arrays()
         Lb, mu = lp.L_bound, lp.mu_bound
         W = jax.jit(lambda W0: jax.lax.fori_loop(
-            0, 300, lambda t, W: W - LogRegProblem.full_grad(arr, W) / Lb, W0))(jnp.zeros((lp.K, lp.d)))
+            0, 300, lambda t, W: W - LogRegProblem.full_grad(arr, W) / Lb, W0))(np.zeros((lp.K, lp.d)))
         yhat = lp.teacher_yhat(W)  # LSR-pre: the teacher's predicted distribution
-        F0 = float(LogRegProblem.value(arr, jnp.zeros((lp.K, lp.d))))
+        F0 = float(jax.jit(LogRegProblem.value)(arr, np.zeros((lp.K, lp.d))))
         pilots = [np.zeros((1, lp.K, lp.d))]
         for th in (0.0, 0.5, 1.0):
             for T in (1, 3, 10, 30, 100, 300):
                 pilots.append(simulate(lp, [(1 / Lb, th, T)], 32, ctx.seed + 17, yhat=yhat, record=False)["w_final"])
-        Ws = jnp.asarray(np.concatenate(pilots))
+        Ws = np.concatenate(pilots)
         cst = estimate_constants(lp, yhat, Ws)
         s2, dl = cst["sigma2"], cst["delta"]
     method = (f"L = lam + lambda_max(X^T X/N)/2 = {Lb:.4g} and mu = lam = {mu} are analytic bounds; sigma2 and "
@@ -728,10 +743,11 @@ def _logreg_bounds(ctx, n) -> list[CheckResult]:
     common = {"problem": "L2 logistic regression d=5 K=4 N=200 lam=0.05, teacher yhat (LSR-pre)",
               "L": Lb, "mu": mu, "F0": F0, "sigma2": s2, "delta": dl, "eps": eps, "constants_method": method}
 
+    noise_pairs = jax.jit(jax.vmap(
+        lambda W: jnp.stack([LogRegProblem.noise_at(arr, W, 0.0), LogRegProblem.noise_at(arr, W, 1.0)])))
+
     def covers(w_final, theta):
-        s2f, ds2f = (np.asarray(v) for v in jax.jit(jax.vmap(
-            lambda W: jnp.stack([LogRegProblem.noise_at(arr, W, 0.0), LogRegProblem.noise_at(arr, W, 1.0)])))(
-                jnp.asarray(w_final[:256])).T)
+        s2f, ds2f = np.asarray(noise_pairs(w_final[:256])).T
         return {"max_sigma2_at_final_iterates": float(s2f.max()), "max_delta_sigma2_at_final_iterates":
                 float(ds2f.max()), "covers": bool(s2f.max() <= s2 and ds2f.max() <= dl * s2)}
 
