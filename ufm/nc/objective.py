@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ufm.nc.problem import UFMProblem
 
@@ -101,15 +102,18 @@ class ObjectiveSpec(NamedTuple):
     bias: bool
 
 
-def class_labels(problem: UFMProblem) -> jax.Array:
+def class_labels(problem: UFMProblem) -> np.ndarray:
     """Class of each column of H, class-major: n_1 zeros, then n_2 ones, ..."""
-    return jnp.repeat(jnp.arange(problem.K), jnp.asarray(problem.sizes), total_repeat_length=problem.N)
+    return np.repeat(np.arange(problem.K), problem.sizes)
 
 
 def problem_soft_labels(problem: UFMProblem) -> jax.Array:
-    """Y^(alpha) (K, N) for the problem's class sizes."""
-    onehot = jax.nn.one_hot(class_labels(problem), problem.K, dtype=jnp.result_type(float)).T
-    return (1.0 - problem.alpha) * onehot + problem.alpha / problem.K
+    """Y^(alpha) (K, N) for the problem's class sizes (built on the host, then moved: no
+    device program per problem)."""
+    K = problem.K
+    Y = np.full((K, problem.N), problem.alpha / K)
+    Y[class_labels(problem), np.arange(problem.N)] += 1.0 - problem.alpha
+    return jax.device_put(Y.astype(jnp.result_type(float)))
 
 
 def problem_loss(problem: UFMProblem):
@@ -126,8 +130,8 @@ def objective_data(problem: UFMProblem) -> ObjectiveData:
     lam_b = problem.lam_b if problem.bias else 0.0
     loss = problem_loss(problem)
     return ObjectiveData(problem_soft_labels(problem),
-                         jnp.asarray([problem.lam_W, problem.lam_H, lam_b], dtype=dtype),
-                         jnp.asarray(loss.theta, dtype=dtype))
+                         jax.device_put(np.asarray([problem.lam_W, problem.lam_H, lam_b], dtype=dtype)),
+                         jax.device_put(np.asarray(loss.theta, dtype=dtype)))
 
 
 def objective_spec(problem: UFMProblem) -> ObjectiveSpec:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import time
 from typing import Callable, NamedTuple
 
@@ -257,7 +258,7 @@ def solve(
     params, it, gnorm, g0, value, since_best, evals = out
     gnorm, g0, it = float(gnorm), float(g0), int(it)
     newton = ""
-    if jnp.isfinite(gnorm) and gnorm > rtol * g0 and it < max_iter:
+    if math.isfinite(gnorm) and gnorm > rtol * g0 and it < max_iter:
         lbfgs_rel = gnorm / g0
         params, gnorm, steps, value = jax.block_until_ready(
             _newton_polish(params, data, jnp.asarray(rtol), jnp.asarray(g0), spec))
@@ -265,7 +266,8 @@ def solve(
         newton = (f" (L-BFGS stalled at {lbfgs_rel:.1e} after {it} iterations; "
                   f"{steps} damped Newton-CG steps)")
     seconds = time.perf_counter() - t0
-    if not jnp.isfinite(gnorm) or not jnp.isfinite(value):
+    value = float(value)
+    if not math.isfinite(gnorm) or not math.isfinite(value):
         converged, reason = False, "non-finite objective or gradient"
     elif gnorm <= rtol * g0:
         converged, reason = True, f"relative gradient norm {gnorm / g0:.2e} <= rtol {rtol:.0e}{newton}"
