@@ -29,6 +29,7 @@ the objective (second order).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -128,8 +129,12 @@ def run(ctx: VerifyContext) -> list[CheckResult]:
     return out
 
 
+@functools.lru_cache(maxsize=32)
 def reduction_prediction(p):
-    """The reduced minimizer, or the reason the reduction does not apply."""
+    """The reduced minimizer, or the reason the reduction does not apply.
+
+    Memoized per problem (a frozen, hashable spec): the minimizer and hessian groups and the
+    nullity check all ask for it, and a certified focal root costs ~0.1 s."""
     from ufm.nc.losses.reduction import is_permutation_symmetric, reduced_minimizer
     from ufm.nc.objective import problem_loss
 
