@@ -24,6 +24,7 @@ import numpy as np
 
 from ufm.nc.minimizer.certificate import certifiable, certify
 from ufm.nc.minimizer.solve import solve
+from ufm.verify.groups.minimizer import SOLVE_RTOL
 from ufm.verify.result import CheckResult, Timer, compare, empirical, failed, not_applicable
 
 GROUP = "minimizer"
@@ -31,7 +32,6 @@ RATIOS = (1, 4, 16, 64, 256, 1024)
 RATIOS_QUICK = (1, 16, 256)
 COLLAPSED_SPREAD = 1e-6  # max ||w_i - w_j|| over minority pairs / mean ||w_major||: the solve's accuracy
 ETF_LOST = 1e-3  # NC2 above 1e3 times the first-order tolerance: not a simplex ETF
-SOLVE_RTOL = 1e-10
 
 CLAIMS = {
     "nc1": ("features collapse to their class means with unbalanced classes: NC1 = 0",

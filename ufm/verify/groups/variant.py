@@ -38,16 +38,12 @@ from ufm.nc.metrics import nc1, nc2, nc3
 from ufm.nc.minimizer.certificate import certifiable, certify
 from ufm.nc.minimizer.solve import solve
 from ufm.verify.context import VerifyContext
+# the same solve and stopping rule as the paper's problem, so the same tolerances and reasons
+from ufm.verify.groups.minimizer import (COLLAPSE_TOL, MULTISTART_SEEDS, SOLVE_RTOL, TOL_FIRST_ORDER,
+                                         TOL_SECOND_ORDER, WHY_FIRST, WHY_SECOND)
 from ufm.verify.result import CheckResult, Timer, compare, failed, not_applicable
 
 GROUP = "minimizer"
-TOL_FIRST_ORDER = 1e-6
-TOL_SECOND_ORDER = 1e-10
-WHY_FIRST = ("solve stops at relative gradient 1e-10; first-order error <= ||g||/mu "
-             "with mu >= O(min lambda) bounds the relative error by 1e-6")
-WHY_SECOND = "second order in the distance to the minimizer set: (1e-5)^2 = 1e-10"
-SOLVE_RTOL = 1e-10
-MULTISTART_SEEDS = 3
 SRC = "Zhou et al. (2022), Are All Losses Created Equal: A Neural Collapse Perspective"
 
 CLAIMS = {
@@ -66,7 +62,6 @@ CLAIMS = {
                  "reduction's rho > 0, one with c 0.1% above it collapses to W H = 0",
 }
 THRESHOLD_DELTA = 1e-3  # c = c_crit (1 -/+ delta), by scaling lam_W and lam_H together
-COLLAPSE_TOL = 1e-8  # ||W H||_F of a solve that has collapsed to 0
 
 
 def check_id(key: str) -> str:

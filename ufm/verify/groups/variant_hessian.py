@@ -115,9 +115,9 @@ def _joint_checks(ctx, sol, sv, common) -> list[CheckResult]:
 
 
 def _shift_invariant(p) -> bool:
-    from ufm.verify.groups.variant import _shift_invariant as si
+    from ufm.nc.objective import problem_loss
 
-    return si(p)
+    return problem_loss(p).shift_invariant(p.K)
 
 
 def _block_checks(ctx, sol, common) -> list[CheckResult]:
