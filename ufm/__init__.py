@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str | tuple[str, str]] = {
     # shared
     "Derivation": "ufm.core.derivation",
+    "enable_compilation_cache": "ufm.core.cache",
     # NC paper: the UFM problem and objective
     "UFMProblem": "ufm.nc.problem",
     "UFMParams": "ufm.nc.objective",
@@ -162,6 +163,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # the same names, for static tools
     from ufm.core.derivation import Derivation as Derivation
+    from ufm.core.cache import enable_compilation_cache as enable_compilation_cache
     from ufm.nc.problem import UFMProblem as UFMProblem
     from ufm.nc.objective import UFMParams as UFMParams
     from ufm.nc.objective import init_params as init_params

@@ -1046,22 +1046,38 @@ def _alpha_derivatives() -> dict:
     return cached(_derive_alpha_derivatives, __name__, "hessian_alpha_derivatives")
 
 
+class _Lambdified(dict):
+    """Numeric (mpmath) functions of the derivation's results, by name, each
+    lambdified the first time it is asked for: printing all ~80 expressions
+    costs about 1 s, and a check needs a handful of them."""
+
+    def __missing__(self, key):
+        D = hessian_derivation()
+        s = D.symbols
+        args = [s["K"], s["n"], s["d"], s["alpha"], s["lambda_W"], s["lambda_H"], s["lambda_b"]]
+
+        def f(e):
+            # docstring_limit=0: no docstring; printing each expression twice more cost half the time
+            return sp.lambdify(args, e, modules="mpmath", docstring_limit=0)
+
+        if key == "standard_block_K2":
+            value = f(D.results["standard_block"][2:, 2:])  # K = 2: only (b2, b3) exist
+        elif key in D.results and isinstance(D.results[key], sp.Tuple):
+            value = [(f(val), f(m)) for val, m in D.results[key]]
+        elif key in D.results:
+            value = f(D.results[key])
+        else:
+            extra = _alpha_derivatives()
+            if key not in extra:
+                raise KeyError(key)
+            value = f(extra[key])
+        self[key] = value
+        return value
+
+
 @functools.lru_cache(maxsize=1)
-def _numeric():
-    D = hessian_derivation()
-    s = D.symbols
-    args = [s["K"], s["n"], s["d"], s["alpha"], s["lambda_W"], s["lambda_H"], s["lambda_b"]]
-    f = lambda e: sp.lambdify(args, e, modules="mpmath")  # noqa: E731
-    out = {k: f(v) for k, v in D.results.items() if not isinstance(v, (sp.Tuple, sp.MatrixBase))}
-    M4 = D.results["standard_block"]
-    out["standard_block"] = f(M4)
-    out["standard_block_K2"] = f(M4[2:, 2:])  # K = 2: only (b2, b3) exist
-    for k, v in _alpha_derivatives().items():
-        out[k] = f(v)
-    for k, v in D.results.items():
-        if isinstance(v, sp.Tuple):
-            out[k] = [(f(val), f(m)) for val, m in v]
-    return out
+def _numeric() -> _Lambdified:
+    return _Lambdified()
 
 
 def _args(p: UFMProblem):

@@ -478,24 +478,11 @@ def _grad_norm(params, hyper):
     return jnp.sqrt(sum(jnp.sum(g**2) for g in jax.grad(lambda x: objective(x, *hyper))(params)))
 
 
-@functools.partial(jax.jit, static_argnames=("problem",))
-def _unit_start(key, *, problem):
-    """``init_params(key, problem, 1.0)`` in one compiled program (the eager call runs ~10)."""
-    return init_params(key, problem, 1.0)
-
-
-def _start(key, problem, scale):
-    """``init_params(key, problem, scale)``, bit for bit: scale times the unit draw, multiplied
-    on the host (inside a compiled program XLA would fold the scale into the normal's own
-    constant factor and round differently)."""
-    return UFMParams(*(scale * np.asarray(x) for x in _unit_start(key, problem=problem)))
-
-
 def _solver_checks(ctx) -> list[CheckResult]:
     p = UFMProblem(**SOLVER_PROBLEM)
     hyper = np.asarray([p.alpha, p.lam_W, p.lam_H, p.lam_b])
     rtol = 1e-10
-    g0 = float(_grad_norm(_start(jax.random.PRNGKey(ctx.seed), p, 0.1), hyper))
+    g0 = float(_grad_norm(init_params(jax.random.PRNGKey(ctx.seed), p, 0.1), hyper))
     out = []
     for key, max_iter, want in (("capped", 2, False), ("full", 20_000, True)):
         with Timer() as tm:
