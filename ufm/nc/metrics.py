@@ -380,6 +380,8 @@ def nc2(W, H, K: int, labels=None, variant: str = "paper", global_mean: str | No
     _check_variant(variant)
     gm = _resolve_global_mean(global_mean, variant)
     if _concrete(W, H, labels):
+        if hasattr(W, "dtype") and hasattr(H, "dtype"):  # arrays: one compiled program
+            return _checked_kernel("nc2", W, H, K, labels, variant, gm)
         Wc, Hbar = _check_wh(W, H, K, labels, variant, gm)
         G = Wc @ Wc.T if variant in ("zhu2021", "zhou2022") else W @ Hbar
         _check_nondegenerate("||W W^T||_F" if variant in ("zhu2021", "zhou2022") else "||W Hbar||_F",
@@ -396,11 +398,46 @@ def nc3(W, H, K: int, labels=None, variant: str = "paper", global_mean: str | No
     _check_variant(variant)
     gm = _resolve_global_mean(global_mean, variant)
     if _concrete(W, H, labels):
+        if hasattr(W, "dtype") and hasattr(H, "dtype"):  # arrays: one compiled program
+            return _checked_kernel("nc3", W, H, K, labels, variant, gm)
         Wc, Hbar = _check_wh(W, H, K, labels, variant, gm)
         if variant in ("zhu2021", "zhou2022"):
             _check_nondegenerate("||W Hbar||_F", jnp.linalg.norm(Wc @ Hbar),
                                  "no class structure to compare with a simplex ETF")
     return nc3_unchecked(W, H, K, labels, variant, gm)
+
+
+def _checked_kernel(metric, W, H, K, labels, variant, gm):
+    """`nc2`/`nc3` on concrete arrays: the shape checks on the host, then the value and the
+    norms the degeneracy checks test from one compiled program (run eagerly they are ~30
+    small programs), checked in the same order as the eager path."""
+    _check_H(H, K, labels)
+    _check_W(W, H, K)
+    value, norms = _nc23_kernel(W, H, _labels_array(H, K, labels), K=int(K), variant=variant,
+                                gm=gm, metric=metric)
+    hbar_norm, wc_norm, g_norm = (float(x) for x in norms)
+    _check_nondegenerate("||Hbar||_F", hbar_norm, "all class means coincide")
+    _check_nondegenerate("||W||_F" if variant != "zhou2022" else "||W - 1 wbar^T||_F", wc_norm,
+                         "no classifier direction")
+    gram = variant in ("zhu2021", "zhou2022")
+    if metric == "nc2" or gram:
+        name = "||W W^T||_F" if metric == "nc2" and gram else "||W Hbar||_F"
+        _check_nondegenerate(name, g_norm, "no class structure to compare with a simplex ETF")
+    return value
+
+
+@functools.partial(jax.jit, static_argnames=("K", "variant", "gm", "metric"))
+def _nc23_kernel(W, H, labels, *, K, variant, gm, metric):
+    Hbar = _hbar(H, K, labels, gm)
+    Wc = _centre_rows(W) if variant == "zhou2022" else W
+    gram = variant in ("zhu2021", "zhou2022")
+    if metric == "nc2":
+        G = Wc @ Wc.T if gram else W @ Hbar
+        value = nc2_unchecked(W, H, K, labels, variant, gm)
+    else:
+        G = Wc @ Hbar
+        value = nc3_unchecked(W, H, K, labels, variant, gm)
+    return value, jnp.stack([jnp.linalg.norm(Hbar), jnp.linalg.norm(Wc), jnp.linalg.norm(G)])
 
 
 def nc2_features(H, K: int, labels=None, global_mean: str = "class_means"):
