@@ -61,9 +61,10 @@ def test_rho_minimizes_the_scalar_problem_built_from_the_jax_objective(K, n, alp
     assert rho_numeric == pytest.approx(cf["rho"], rel=1e-4, abs=1e-5)
 
 
-# every K in {2, 3, 5}, every d in {K-1, K, K+3} and both n in {1, 3} appear, in 7 shapes
-# instead of the 18 of the full product: each shape compiles the solver once (~2.5 s cold)
-SHAPES = [(2, 1, 1), (2, 2, 3), (3, 2, 3), (3, 3, 1), (3, 6, 3), (5, 4, 1), (5, 8, 3)]
+# every K in {2, 3, 5}, every d in {K-1, K, K+3} and n in {1, 2, 3} appear, in 7 shapes
+# instead of the 18 of the full product: each shape compiles the solver once (~2.5 s cold);
+# (3, 2, 2) and (3, 3, 2) are shapes other tests solve too, so the suite compiles them once
+SHAPES = [(2, 1, 1), (2, 2, 3), (3, 2, 2), (3, 3, 2), (3, 6, 3), (5, 4, 1), (5, 8, 3)]
 
 
 @given(shape=st.sampled_from(SHAPES), alpha=st.floats(0, 0.95), lw=lam, lh=lam,
