@@ -49,7 +49,6 @@ True
 from __future__ import annotations
 
 import functools
-import math
 from typing import NamedTuple
 
 import sympy as sp
@@ -57,6 +56,7 @@ import sympy as sp
 from ufm.core.cache import cached
 from ufm.core.derivation import Derivation
 from ufm.core.ij_algebra import IJ
+from ufm.core.roots import bisect
 from ufm.nc.problem import UFMProblem
 from ufm.nc.minimizer.derivation import minimizer_derivation
 
@@ -1223,8 +1223,4 @@ def full_reading_turning_point(problem: UFMProblem) -> float | None:
     G = lambda a: float(g(K, n, d, a, lW, lH, lb)) - 1.0  # noqa: E731
     if G(0.0) <= 0.0:
         return None
-    lo, up = 0.0, hi * (1 - 1e-15)
-    for _ in range(200):  # bisection: G is decreasing on [0, hi) (see derivation)
-        mid = 0.5 * (lo + up)
-        lo, up = (mid, up) if G(mid) > 0 else (lo, mid)
-    return 0.5 * (lo + up) if not math.isnan(lo) else None
+    return bisect(lambda a: -G(a), 0.0, hi * (1 - 1e-15))  # G is decreasing on [0, hi) (see derivation)

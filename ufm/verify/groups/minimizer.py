@@ -44,6 +44,7 @@ import math
 
 import numpy as np
 
+from ufm.core.roots import bisect  # not scipy.optimize: its import alone takes 0.3 s
 from ufm.verify.result import CheckResult, Timer, compare, failed, not_applicable, skipped
 from ufm.verify.context import VerifyContext
 from ufm.nc.metrics import nc1, nc2, nc3
@@ -301,17 +302,6 @@ def _multistart_check(ctx, sol0, cert0, claim, common) -> CheckResult:
     return r
 
 
-def _bisect(f, lo: float, hi: float) -> float:
-    """The root of f in [lo, hi] (f(lo) < 0 < f(hi)) to float64 resolution, by bisection:
-    the threshold is monotone in the varied parameter, and this keeps scipy.optimize's 0.3 s
-    import out of the run."""
-    while True:
-        mid = 0.5 * (lo + hi)
-        if not lo < mid < hi:  # no float left strictly between the ends
-            return mid
-        lo, hi = (mid, hi) if f(mid) < 0.0 else (lo, mid)
-
-
 def _threshold_root(p):
     """Where the derived threshold crosses 1: vary alpha if the root is in range, else the
     common scale t of (lam_W, lam_H). Returns (name, root, problem_at(x), linear(ratio))."""
@@ -324,7 +314,7 @@ def _threshold_root(p):
     d = THRESHOLD_DELTA
     f = lambda x: threshold(by_alpha(x)) - 1.0  # noqa: E731
     if f(0.0) < 0.0 < f(1.0 - 2 * d) and f(d) < 0.0:
-        return "alpha", _bisect(f, 0.0, 1.0 - 2 * d), by_alpha, lambda r: r
+        return "alpha", bisect(f, 0.0, 1.0 - 2 * d), by_alpha, lambda r: r
     if p.alpha >= 1.0 - 4 * d:
         return None
     g = lambda u: threshold(by_scale(math.exp(u))) - 1.0  # noqa: E731
@@ -335,7 +325,7 @@ def _threshold_root(p):
         hi += 5.0
     if not g(lo) < 0.0 < g(hi):
         return None
-    return ("lambda scale t (lam_W t, lam_H t)", math.exp(_bisect(g, lo, hi)),
+    return ("lambda scale t (lam_W t, lam_H t)", math.exp(bisect(g, lo, hi)),
             by_scale, lambda r: 1.0 / r)  # ratio = (1 - alpha)/(K c t): 1/ratio is linear in t
 
 
