@@ -431,3 +431,22 @@ def test_new_metrics_bad_inputs():
         nc4(W, H, 4, y, logits=np.zeros((3, 4)))
     with pytest.raises(ValueError, match="undefined"):
         cdnv(np.hstack([H[:, :2], H[:, :2]]), 2, np.array([0, 0, 1, 1]))  # equal class means
+
+
+def test_compiled_nc2_nc3_name_each_degeneracy():
+    rng = np.random.default_rng(4)
+    W, H = rng.normal(size=(3, 4)), rng.normal(size=(4, 6))
+    same_means = np.tile([[1.0], [2.0], [-0.5], [4.0]], 6)  # exact in float64: Hbar = 0 exactly
+    with pytest.raises(ValueError, match=r"\|\|Hbar\|\|_F = 0"):
+        nc2(W, same_means, 3)
+    with pytest.raises(ValueError, match=r"\|\|W\|\|_F = 0"):
+        nc3(np.zeros((3, 4)), H, 3)
+    with pytest.raises(ValueError, match=r"\|\|W - 1 wbar\^T\|\|_F = 0"):
+        nc2(np.ones((3, 4)), H, 3, variant="zhou2022")
+    # features in coordinates 0, 1 and classifiers in 2, 3: W Hbar = 0 exactly, W and Hbar not
+    H2 = np.vstack([rng.normal(size=(2, 6)), np.zeros((2, 6))])
+    W_perp = np.hstack([np.zeros((3, 2)), rng.normal(size=(3, 2))])
+    with pytest.raises(ValueError, match=r"\|\|W Hbar\|\|_F = 0"):
+        nc2(W_perp, H2, 3)
+    with pytest.raises(ValueError, match=r"\|\|W Hbar\|\|_F = 0"):
+        nc3(W_perp, H2, 3, variant="zhu2021")
